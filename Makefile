@@ -1,0 +1,55 @@
+# drillwatch — two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export OMP_NUM_THREADS ?= 1
+export OPENBLAS_NUM_THREADS ?= 1
+
+.PHONY: run test install lint typecheck pytest browser model bench clean
+
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.lock
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+install: $(STAMP)
+
+## run: serve API + dashboard on http://127.0.0.1:8000 with a simulated fleet of 3 wells
+run: install
+	$(BIN)/drillwatch db upgrade
+	DRILLWATCH_DEMO_WELLS=$${DRILLWATCH_DEMO_WELLS:-3} $(BIN)/drillwatch serve
+
+## browser: Debian's Chromium for the dashboard tests (nothing downloads a browser)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	@chromium --version
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install browser
+	$(BIN)/pytest -q
+
+## test: lint, type-check and the whole test suite (PostgreSQL on 127.0.0.1:5432 required in CI)
+test: lint typecheck pytest
+
+## model: re-train the bundled model from simulated wells (reproducible: fixed seeds)
+model: install
+	$(BIN)/drillwatch simulate --wells 16 --hours 24 --seed 1 --out var/train-sim
+	$(BIN)/drillwatch train --data var/train-sim --version bundled-v1 --out models/bundled
+
+bench: install
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

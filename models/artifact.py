@@ -1,0 +1,130 @@
+"""Model artifacts: XGBoost's own JSON format plus a JSON metadata file. Never pickled.
+
+A model directory holds ``model.json`` (``Booster.save_model``) and ``metadata.json``:
+format, version, detector, feature names (which are the feature specification), channels,
+classes, per-class alert thresholds, decision stride, training data summary, metrics and
+the sha256 of ``model.json``, checked on every load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xgboost as xgb
+
+from models.features import FeatureSpec
+
+log = logging.getLogger(__name__)
+
+FORMAT = "drillwatch-model/1"
+MODEL_FILE = "model.json"
+META_FILE = "metadata.json"
+NORMAL = "normal"
+BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
+
+
+class ModelError(RuntimeError):
+    pass
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class ModelArtifact:
+    booster: xgb.Booster
+    meta: dict[str, Any]
+    spec: FeatureSpec
+    path: Path
+
+    @property
+    def version(self) -> str:
+        return str(self.meta["version"])
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.meta["classes"])
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return {k: float(v) for k, v in self.meta["thresholds"].items()}
+
+    @property
+    def stride_seconds(self) -> float:
+        return float(self.meta.get("stride_seconds", 10.0))
+
+    def predict_proba(self, rows: np.ndarray) -> np.ndarray:
+        """Class probabilities (rows x classes); NaN features are treated as missing."""
+        if rows.shape[0] == 0:
+            return np.empty((0, len(self.classes)))
+        out = self.booster.inplace_predict(rows, missing=np.nan)
+        return np.asarray(out, dtype=np.float64).reshape(rows.shape[0], len(self.classes))
+
+    def contributions(self, row: np.ndarray, class_index: int, top: int = 5) -> list[dict]:
+        """The features that pushed this row towards ``class_index`` most (SHAP values)."""
+        dm = xgb.DMatrix(row.reshape(1, -1), missing=np.nan, feature_names=self.spec.names())
+        contribs = np.asarray(self.booster.predict(dm, pred_contribs=True))
+        values = contribs[0, class_index, :-1] if contribs.ndim == 3 else contribs[0, :-1]
+        names = self.spec.names()
+        order = np.argsort(-values)[:top]
+        return [
+            {
+                "feature": names[i],
+                "contribution": float(values[i]),
+                "value": None if not np.isfinite(row[i]) else float(row[i]),
+            }
+            for i in order
+            if values[i] > 0
+        ]
+
+
+def save_model(booster: xgb.Booster, meta: dict[str, Any], out_dir: Path) -> Path:
+    """Write model.json + metadata.json (with sha256) into out_dir; returns out_dir."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model_path = out_dir / MODEL_FILE
+    booster.save_model(str(model_path))
+    meta = dict(meta)
+    meta.setdefault("format", FORMAT)
+    meta.setdefault("created_at", datetime.now(UTC).isoformat())
+    meta["model_file"] = MODEL_FILE
+    meta["sha256"] = sha256_of(model_path)
+    (out_dir / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    log.info("saved model %s to %s", meta.get("version"), out_dir)
+    return out_dir
+
+
+def load_model(model_dir: Path) -> ModelArtifact:
+    meta_path = model_dir / META_FILE
+    try:
+        meta = json.loads(meta_path.read_text())
+    except FileNotFoundError:
+        raise ModelError(f"{meta_path}: no model metadata here") from None
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{meta_path}: metadata is not valid JSON ({exc})") from None
+    if meta.get("format") != FORMAT:
+        raise ModelError(f"{meta_path}: format {meta.get('format')!r} is not {FORMAT!r}")
+    model_path = model_dir / meta.get("model_file", MODEL_FILE)
+    digest = sha256_of(model_path)
+    if digest != meta.get("sha256"):
+        raise ModelError(
+            f"{model_path}: sha256 {digest} does not match metadata {meta.get('sha256')}"
+        )
+    booster = xgb.Booster()
+    booster.load_model(str(model_path))
+    booster.set_param({"nthread": 1})
+    spec = FeatureSpec.from_names(meta["features"])
+    if NORMAL not in meta["classes"]:
+        raise ModelError(f"{meta_path}: classes must include {NORMAL!r}")
+    return ModelArtifact(booster=booster, meta=meta, spec=spec, path=model_dir)

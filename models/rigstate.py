@@ -1,0 +1,127 @@
+"""Rig state per sample, derived from the channels (BRIEF §3).
+
+Flags (in slips, rotating, pumping, on bottom, block moving up/down) are computed with
+configurable thresholds and combined into one state code per sample. Missing channels make
+the flags that need them unknown; the state then falls back to what can be told.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+
+
+class RigState(IntEnum):
+    UNKNOWN = 0
+    ROTARY_DRILLING = 1
+    SLIDE_DRILLING = 2
+    REAMING = 3
+    BACK_REAMING = 4
+    CIRCULATING = 5
+    TRIP_IN = 6
+    TRIP_OUT = 7
+    CONNECTION = 8
+    STATIC = 9
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+STATE_NAMES: tuple[str, ...] = tuple(s.label for s in RigState)
+
+
+@dataclass(frozen=True)
+class RigStateThresholds:
+    in_slips_hookload_kn: float = 450.0
+    rotating_rpm: float = 5.0
+    rotating_torque_knm: float = 1.5
+    pumping_flow_lpm: float = 150.0
+    pumping_spp_kpa: float = 1000.0
+    on_bottom_m: float = 0.5
+    moving_m_per_s: float = 0.03
+
+
+def _gt(values: np.ndarray | None, threshold: float) -> np.ndarray | None:
+    if values is None:
+        return None
+    with np.errstate(invalid="ignore"):
+        return values > threshold
+
+
+def _any_known(*flags: np.ndarray | None) -> np.ndarray | None:
+    known = [f for f in flags if f is not None]
+    if not known:
+        return None
+    out = known[0].copy()
+    for f in known[1:]:
+        out |= f
+    return out
+
+
+def _velocity(times_ns: np.ndarray, position: np.ndarray | None) -> np.ndarray | None:
+    """Block / bit velocity in m/s from consecutive samples (first sample: 0)."""
+    if position is None or position.size == 0:
+        return None
+    v = np.zeros(position.shape, dtype=np.float64)
+    if position.size > 1:
+        dt = np.diff(times_ns).astype(np.float64) / 1e9
+        dp = np.diff(position)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            v[1:] = np.where(np.isfinite(dp) & (dt > 0), dp / dt, 0.0)
+    return v
+
+
+def rig_states(
+    times_ns: np.ndarray,
+    channels: dict[str, np.ndarray],
+    thresholds: RigStateThresholds | None = None,
+) -> np.ndarray:
+    """One ``RigState`` code (int8) per sample."""
+    th = thresholds or RigStateThresholds()
+    n = times_ns.shape[0]
+    get = channels.get
+    hookload = get("HKLA")
+    in_slips = None if hookload is None else hookload < th.in_slips_hookload_kn
+    rotating = _any_known(
+        _gt(get("RPMA"), th.rotating_rpm), _gt(get("TQA"), th.rotating_torque_knm)
+    )
+    pumping = _any_known(
+        _gt(get("MFIA"), th.pumping_flow_lpm), _gt(get("SPPA"), th.pumping_spp_kpa)
+    )
+    bit, hole = get("DBTM"), get("DMEA")
+    on_bottom = None
+    if bit is not None and hole is not None:
+        with np.errstate(invalid="ignore"):
+            on_bottom = (hole - bit) < th.on_bottom_m
+    # Bit depth tells the direction of the string directly; block position as a fallback
+    # (block up = string up).
+    velocity = _velocity(times_ns, bit)
+    if velocity is None:
+        block = _velocity(times_ns, get("BPOS"))
+        velocity = None if block is None else -block
+    moving_down = None if velocity is None else velocity > th.moving_m_per_s
+    moving_up = None if velocity is None else velocity < -th.moving_m_per_s
+
+    def known(flag: np.ndarray | None) -> np.ndarray:
+        return np.zeros(n, dtype=bool) if flag is None else flag
+
+    slips, rot, pump = known(in_slips), known(rotating), known(pumping)
+    bottom, down, up = known(on_bottom), known(moving_down), known(moving_up)
+    state = np.full(n, RigState.STATIC, dtype=np.int8)
+    off_bottom = ~bottom
+    state[pump & off_bottom & ~down & ~up] = RigState.CIRCULATING
+    state[~pump & down] = RigState.TRIP_IN
+    state[~pump & up] = RigState.TRIP_OUT
+    state[pump & off_bottom & rot & down] = RigState.REAMING
+    state[pump & off_bottom & rot & up] = RigState.BACK_REAMING
+    state[pump & off_bottom & ~rot & down] = RigState.TRIP_IN
+    state[pump & off_bottom & ~rot & up] = RigState.TRIP_OUT
+    state[bottom & pump & ~rot] = RigState.SLIDE_DRILLING
+    state[bottom & pump & rot] = RigState.ROTARY_DRILLING
+    state[slips] = RigState.CONNECTION
+    if in_slips is None and rotating is None and pumping is None:
+        state[:] = RigState.UNKNOWN
+    return state

@@ -1,0 +1,109 @@
+"""Per-event detection metrics (BRIEF §5): recall, type accuracy, false alarms per 24 h, lead.
+
+An accident with start s and end e (s + 30 min if unknown) is detected by an alert in
+[s - 2 h, e]; lead time is s minus the first such alert. Alerts outside every detection
+window are false alarms, counted per 24 h of monitored time outside the windows, with the
+repeats of one episode (same well and type within the cool-down) counted once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+LOOKBACK = timedelta(hours=2)
+DEFAULT_DURATION = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Accident:
+    well_id: str
+    type: str
+    start: datetime
+    end: datetime | None = None
+
+    @property
+    def window(self) -> tuple[datetime, datetime]:
+        return self.start - LOOKBACK, self.end or (self.start + DEFAULT_DURATION)
+
+
+@dataclass(frozen=True)
+class Alert:
+    well_id: str
+    time: datetime
+    type: str
+    probability: float = 1.0
+
+
+def evaluate(
+    alerts: list[Alert],
+    accidents: list[Accident],
+    monitored: dict[str, tuple[datetime, datetime]],
+    *,
+    cooldown: timedelta = timedelta(minutes=30),
+) -> dict:
+    """Metrics overall and per type. ``monitored``: well -> (first, last) time replayed."""
+    by_well: dict[str, list[Alert]] = defaultdict(list)
+    for alert in sorted(alerts, key=lambda a: a.time):
+        by_well[alert.well_id].append(alert)
+    per_type: dict[str, dict[str, list]] = defaultdict(lambda: {"hit": [], "right": [], "lead": []})
+    for acc in accidents:
+        lo, hi = acc.window
+        hits = [a for a in by_well.get(acc.well_id, []) if lo <= a.time <= hi]
+        row = per_type[acc.type]
+        row["hit"].append(bool(hits))
+        if hits:
+            row["right"].append(hits[0].type == acc.type)
+            row["lead"].append((acc.start - hits[0].time).total_seconds() / 60.0)
+    # False alarms: alerts outside every window of their well, episodes counted once.
+    false_alarms = 0
+    fa_by_type: dict[str, int] = defaultdict(int)
+    outside_seconds = 0.0
+    for well, (first, last) in monitored.items():
+        windows = [a.window for a in accidents if a.well_id == well]
+        last_episode: dict[str, datetime] = {}
+        for alert in by_well.get(well, []):
+            if any(lo <= alert.time <= hi for lo, hi in windows):
+                continue
+            prev = last_episode.get(alert.type)
+            last_episode[alert.type] = alert.time
+            if prev is not None and alert.time - prev <= cooldown:
+                continue
+            false_alarms += 1
+            fa_by_type[alert.type] += 1
+        covered = 0.0
+        for lo, hi in windows:
+            lo_c, hi_c = max(lo, first), min(hi, last)
+            if hi_c > lo_c:
+                covered += (hi_c - lo_c).total_seconds()
+        outside_seconds += max(0.0, (last - first).total_seconds() - covered)
+    days = outside_seconds / 86400.0
+
+    def summarise(rows: dict[str, list]) -> dict:
+        n = len(rows["hit"])
+        return {
+            "accidents": n,
+            "detected": int(sum(rows["hit"])),
+            "recall": (sum(rows["hit"]) / n) if n else None,
+            "type_accuracy": (float(np.mean(rows["right"])) if rows["right"] else None),
+            "median_lead_min": (float(np.median(rows["lead"])) if rows["lead"] else None),
+        }
+
+    everything: dict[str, list] = {"hit": [], "right": [], "lead": []}
+    for rows in per_type.values():
+        for key in everything:
+            everything[key].extend(rows[key])
+    result = summarise(everything)
+    result.update(
+        {
+            "false_alarms": false_alarms,
+            "monitored_days_outside_windows": days,
+            "false_alarms_per_day": (false_alarms / days) if days > 0 else None,
+            "false_alarms_by_type": dict(fa_by_type),
+            "per_type": {t: summarise(rows) for t, rows in sorted(per_type.items())},
+        }
+    )
+    return result

@@ -1,0 +1,97 @@
+"""Ingest: store a validated batch durably, feed it to the live path, persist what it raised.
+
+The batch is committed to the telemetry store before anything else happens (so a 2xx means
+stored); only then are its new samples fed to the well's rolling state. Alerts raised are
+stored in their own transaction and returned for publishing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from pipelines.batch import TelemetryBatch, ns_to_datetime
+from pipelines.streaming import StreamEngine
+from service.db import repo, telemetry_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestResult:
+    well_id: str
+    received: int
+    stored: int
+    late: int
+    decisions: int
+    rig_state: str | None
+    last_sample_at: str | None
+    well_created: bool
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "well_id": self.well_id,
+            "received": self.received,
+            "stored": self.stored,
+            "duplicates": self.received - self.stored,
+            "late": self.late,
+            "decisions": self.decisions,
+            "rig_state": self.rig_state,
+            "last_sample_at": self.last_sample_at,
+            "alerts": [a["id"] for a in self.alerts],
+        }
+
+
+class Ingestor:
+    def __init__(self, db: Engine, stream: StreamEngine) -> None:
+        self.db = db
+        self.stream = stream
+
+    def ingest(self, well_id: str, batch: TelemetryBatch) -> IngestResult:
+        with self.db.begin() as conn:
+            created = repo.ensure_well(conn, well_id=well_id)
+            stored = telemetry_store.store_batch(conn, well_id=well_id, batch=batch)
+        fed = self.stream.feed(well_id, batch)
+        alerts: list[dict[str, Any]] = []
+        with self.db.begin() as conn:
+            for event in fed.alerts:
+                alerts.append(
+                    repo.insert_alert(
+                        conn,
+                        well_id=well_id,
+                        time=event.time,
+                        type=event.type,
+                        probability=event.probability,
+                        probabilities=event.probabilities,
+                        rig_state=event.rig_state,
+                        model_version=event.model_version,
+                        contributions=event.contributions,
+                    )
+                )
+            last = ns_to_datetime(fed.last_time_ns) if fed.last_time_ns is not None else None
+            if last is not None:
+                repo.touch_well(conn, well_id=well_id, last_sample_at=last, rig_state=fed.rig_state)
+        for alert in alerts:
+            log.warning(
+                "ALERT %s on well %s at %s (p=%.2f, rig state %s)",
+                alert["type"],
+                well_id,
+                alert["time"],
+                alert["probability"],
+                alert["rig_state"],
+            )
+        return IngestResult(
+            well_id=well_id,
+            received=len(batch),
+            stored=stored,
+            late=fed.late,
+            decisions=len(fed.decisions),
+            rig_state=fed.rig_state,
+            last_sample_at=last.isoformat() if last else None,
+            well_created=created,
+            alerts=alerts,
+        )

@@ -1,0 +1,190 @@
+"""The live detection path: per-well rolling windows → features → model → alert logic.
+
+``StreamEngine.feed(well_id, batch)`` is called with every stored batch (and by backtests
+with replayed telemetry). Samples older than the well's newest processed sample are late:
+they are stored by ingest but not fed to the live windows. Decisions happen at the first
+sample of every stride on an absolute UTC grid, and all decisions of one batch are predicted
+together.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from models.artifact import NORMAL, ModelArtifact
+from models.features import decision_ends, features_at, prepare
+from models.rigstate import RigState
+from pipelines.alerting import AlertPolicy, AlertState, step
+from pipelines.batch import TelemetryBatch, ns_to_datetime
+
+log = logging.getLogger(__name__)
+NS = 1_000_000_000
+
+
+@dataclass
+class AlertEvent:
+    well_id: str
+    time_ns: int
+    type: str
+    probability: float
+    probabilities: dict[str, float]
+    rig_state: str
+    model_version: str
+    contributions: list[dict]
+
+    @property
+    def time(self):
+        return ns_to_datetime(self.time_ns)
+
+
+@dataclass
+class Decision:
+    time_ns: int
+    probabilities: dict[str, float]
+    rig_state: str
+
+
+@dataclass
+class FeedResult:
+    accepted: int
+    late: int
+    decisions: list[Decision]
+    alerts: list[AlertEvent]
+    rig_state: str | None
+    last_time_ns: int | None
+
+
+@dataclass
+class WellState:
+    """Rolling buffer of one well's most recent samples plus its alert state."""
+
+    times_ns: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    channels: dict[str, np.ndarray] = field(default_factory=dict)
+    last_decided_ns: int | None = None
+    rig_state: str | None = None
+    alert_state: AlertState = field(default_factory=AlertState)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def last_time_ns(self) -> int | None:
+        return int(self.times_ns[-1]) if self.times_ns.size else None
+
+    def append(self, batch: TelemetryBatch, keep_ns: int) -> None:
+        n_old, n_new = self.times_ns.shape[0], len(batch)
+        names = set(self.channels) | set(batch.channels)
+        merged: dict[str, np.ndarray] = {}
+        for name in names:
+            old = self.channels.get(name)
+            new = batch.channels.get(name)
+            merged[name] = np.concatenate(
+                [
+                    old if old is not None else np.full(n_old, np.nan),
+                    new if new is not None else np.full(n_new, np.nan),
+                ]
+            )
+        times = np.concatenate([self.times_ns, batch.times_ns])
+        cut = int(np.searchsorted(times, times[-1] - keep_ns, side="left"))
+        self.times_ns = times[cut:]
+        self.channels = {name: values[cut:] for name, values in merged.items()}
+
+
+class StreamEngine:
+    def __init__(
+        self,
+        model: ModelArtifact,
+        *,
+        k: int = 3,
+        n: int = 5,
+        cooldown_s: float = 1800.0,
+        stride_s: float | None = None,
+    ) -> None:
+        self._wells: dict[str, WellState] = {}
+        self._wells_lock = threading.Lock()
+        self._k, self._n, self._cooldown_s = k, n, cooldown_s
+        self._stride_override = stride_s
+        self.set_model(model)
+
+    @property
+    def model(self) -> ModelArtifact:
+        return self._model
+
+    def set_model(self, model: ModelArtifact) -> None:
+        """Swap the model; wells keep their buffers, so detection continues at once."""
+        self._model = model
+        self._policy = AlertPolicy(
+            thresholds=model.thresholds, k=self._k, n=self._n, cooldown_s=self._cooldown_s
+        )
+        log.info("stream engine now uses model %s", model.version)
+
+    @property
+    def stride_s(self) -> float:
+        return self._stride_override or self._model.stride_seconds
+
+    def well(self, well_id: str) -> WellState:
+        with self._wells_lock:
+            state = self._wells.get(well_id)
+            if state is None:
+                state = self._wells[well_id] = WellState()
+            return state
+
+    def wells(self) -> dict[str, WellState]:
+        with self._wells_lock:
+            return dict(self._wells)
+
+    def feed(self, well_id: str, batch: TelemetryBatch) -> FeedResult:
+        state = self.well(well_id)
+        with state.lock:
+            model, policy = self._model, self._policy
+            last = state.last_time_ns
+            if last is not None:
+                fresh = batch.times_ns > last
+                late = int((~fresh).sum())
+                if late:
+                    batch = batch.select(fresh)
+            else:
+                late = 0
+            if len(batch) == 0:
+                return FeedResult(0, late, [], [], state.rig_state, last)
+            spec = model.spec
+            state.append(batch, keep_ns=int((spec.max_window + 60) * NS))
+            ends = decision_ends(state.times_ns, self.stride_s, after_ns=state.last_decided_ns)
+            if ends.size == 0:
+                return FeedResult(len(batch), late, [], [], state.rig_state, state.last_time_ns)
+            prepared = prepare(state.times_ns, state.channels, spec)
+            rows = features_at(prepared, ends, spec)
+            probs = model.predict_proba(rows)
+            classes = model.classes
+            decisions: list[Decision] = []
+            alerts: list[AlertEvent] = []
+            for i, end in enumerate(ends):
+                t = int(state.times_ns[end])
+                rig = RigState(int(prepared.states[end])).label
+                p = {c: float(probs[i, j]) for j, c in enumerate(classes)}
+                decisions.append(Decision(t, p, rig))
+                fired = step(state.alert_state, policy, time_ns=t, probabilities=p, rig_state=rig)
+                if fired is not None:
+                    alerts.append(
+                        AlertEvent(
+                            well_id=well_id,
+                            time_ns=t,
+                            type=fired,
+                            probability=p[fired],
+                            probabilities=p,
+                            rig_state=rig,
+                            model_version=model.version,
+                            contributions=model.contributions(rows[i], classes.index(fired)),
+                        )
+                    )
+            state.last_decided_ns = int(state.times_ns[ends[-1]])
+            state.rig_state = RigState(int(prepared.states[-1])).label
+            return FeedResult(
+                len(batch), late, decisions, alerts, state.rig_state, state.last_time_ns
+            )
+
+
+def normal_probability(decision: Decision) -> float:
+    return decision.probabilities.get(NORMAL, 0.0)

@@ -1,0 +1,141 @@
+"""Telemetry: columnar batch ingest and range reads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import anyio
+import numpy as np
+from fastapi import APIRouter, Query, Request
+
+from pipelines.batch import (
+    BatchError,
+    TelemetryBatch,
+    datetime_to_ns,
+    decode_json,
+    parse_batch,
+    validate_well_id,
+)
+from service.db import repo, telemetry_store
+from service.deps import BroadcasterDep, DbDep, IngestorDep, SettingsDep
+from service.errors import ApiError
+
+router = APIRouter(prefix="/api/v1/wells", tags=["telemetry"])
+
+BATCH_EXAMPLE = {
+    "time": ["2026-11-24T10:00:00Z", "2026-11-24T10:00:01Z", "2026-11-24T11:00:02+01:00"],
+    "channels": {
+        "HKLA": [1210.5, 1211.0, None],
+        "SPPA": [18250.0, 18240.0, 18262.5],
+        "MFIA": [3200.0, 3200.0, 3190.0],
+    },
+}
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BatchError("body", f"{declared} bytes is over the limit of {limit}", status=413)
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise BatchError("body", f"more than the limit of {limit} bytes", status=413)
+    return bytes(body)
+
+
+@router.post(
+    "/{well_id}/telemetry",
+    summary="Ingest a columnar batch of telemetry",
+    description=(
+        "Times are ISO-8601 with an offset and must strictly increase; each channel is a list "
+        "of numbers or null (missing), as long as `time`. Stored durably before the response; "
+        "samples already stored for the well are ignored (idempotent). Unknown wells are "
+        "created. Errors: 400 malformed JSON, 413 body too large, 422 invalid content."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["time", "channels"],
+                        "properties": {
+                            "time": {"type": "array", "items": {"type": "string"}},
+                            "channels": {
+                                "type": "object",
+                                "additionalProperties": {
+                                    "type": "array",
+                                    "items": {"type": ["number", "null"]},
+                                },
+                            },
+                        },
+                    },
+                    "example": BATCH_EXAMPLE,
+                }
+            },
+        }
+    },
+)
+async def ingest_telemetry(
+    well_id: str,
+    request: Request,
+    settings: SettingsDep,
+    ingestor: IngestorDep,
+    broadcaster: BroadcasterDep,
+) -> dict[str, Any]:
+    validate_well_id(well_id)
+    content_type = request.headers.get("content-type", "application/json")
+    if "json" not in content_type:
+        raise BatchError("content-type", f"{content_type!r} is not application/json", status=415)
+    body = await read_limited(request, settings.max_body_bytes)
+    batch = parse_batch(decode_json(body), max_samples=settings.max_batch_samples)
+    result = await anyio.to_thread.run_sync(ingestor.ingest, well_id, batch)
+    for alert in result.alerts:
+        broadcaster.publish("alert", alert)
+    broadcaster.publish(
+        "well",
+        {
+            "id": well_id,
+            "last_sample_at": result.last_sample_at,
+            "rig_state": result.rig_state,
+            "created": result.well_created,
+        },
+    )
+    return result.as_dict()
+
+
+def _downsample(batch: TelemetryBatch, max_points: int) -> TelemetryBatch:
+    """At most max_points evenly spaced samples, first and last included (for charts)."""
+    n = len(batch)
+    if n <= max_points:
+        return batch
+    idx = np.unique(np.linspace(0, n - 1, max_points).round().astype(np.int64))
+    return batch.select(idx)
+
+
+@router.get("/{well_id}/telemetry", summary="Read stored telemetry in the ingest's shape")
+def read_telemetry(
+    well_id: str,
+    db: DbDep,
+    start: Annotated[datetime | None, Query(description="ISO-8601 with offset")] = None,
+    end: Annotated[datetime | None, Query(description="ISO-8601 with offset")] = None,
+    max_points: Annotated[int, Query(ge=2, le=100_000)] = 5000,
+) -> dict[str, Any]:
+    validate_well_id(well_id)
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and value.tzinfo is None:
+            raise ApiError(422, name, f"{value.isoformat()} has no UTC offset")
+    if start and end and end < start:
+        raise ApiError(422, "end", "is before start")
+    with db.connect() as conn:
+        repo.get_well(conn, well_id=well_id)
+        batch = telemetry_store.read_range(
+            conn,
+            well_id=well_id,
+            start_ns=datetime_to_ns(start) if start else None,
+            end_ns=datetime_to_ns(end) if end else None,
+        )
+    return _downsample(batch, max_points).to_json_dict()

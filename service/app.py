@@ -1,0 +1,103 @@
+"""The FastAPI application: API, dashboard and the live detection path in one process.
+
+Engines, the model and the stream engine are created in the lifespan, not at import.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from models.registry import load_active
+from pipelines.ingest import Ingestor
+from pipelines.streaming import StreamEngine
+from service import errors
+from service.api import alerts, health, stream, telemetry, wells
+from service.db.engine import make_engine, migrate
+from service.events import Broadcaster
+from service.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def _start_demo(settings: Settings) -> subprocess.Popen[bytes]:
+    """The simulated rig fleet is a separate process talking HTTP, like a real rig."""
+    url = f"http://{settings.host}:{settings.port}"
+    cmd = [
+        sys.executable,
+        "-m",
+        "pipelines.cli",
+        "stream",
+        "--source",
+        "sim",
+        "--wells",
+        str(settings.demo_wells),
+        "--to",
+        url,
+        "--speed",
+        str(settings.demo_speed),
+    ]
+    log.info("starting simulated rig fleet: %s", " ".join(cmd[2:]))
+    return subprocess.Popen(cmd, env=dict(os.environ))
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.ensure_home()
+        db = make_engine(settings.sqlalchemy_url)
+        migrate(db)
+        model = load_active(db, settings.registry_dir, settings.model_path)
+        engine = StreamEngine(
+            model,
+            k=settings.alert_persistence_k,
+            n=settings.alert_persistence_n,
+            cooldown_s=settings.alert_cooldown_seconds,
+            stride_s=settings.stride_seconds,
+        )
+        app.state.settings = settings
+        app.state.db = db
+        app.state.stream = engine
+        app.state.ingestor = Ingestor(db, engine)
+        app.state.broadcaster = Broadcaster()
+        demo = _start_demo(settings) if settings.demo_wells > 0 else None
+        log.info(
+            "drillwatch ready: model %s, database %s", model.version, db.url.render_as_string()
+        )
+        try:
+            yield
+        finally:
+            if demo is not None:
+                demo.terminate()
+                demo.wait(timeout=10)
+            app.state.broadcaster.close()
+            db.dispose()
+
+    app = FastAPI(
+        title="drillwatch",
+        version="0.1.0",
+        description="Real-time drilling accident detection: telemetry in, typed alerts out.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for module in (telemetry, wells, alerts, stream, health):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def dashboard() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html")
+
+    return app

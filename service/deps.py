@@ -1,0 +1,40 @@
+"""Request dependencies as ``Annotated`` aliases; the objects live on ``app.state``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+
+from pipelines.ingest import Ingestor
+from pipelines.streaming import StreamEngine
+from service.events import Broadcaster
+from service.settings import Settings
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _db(request: Request) -> Engine:
+    return request.app.state.db
+
+
+def _ingestor(request: Request) -> Ingestor:
+    return request.app.state.ingestor
+
+
+def _stream(request: Request) -> StreamEngine:
+    return request.app.state.stream
+
+
+def _broadcaster(request: Request) -> Broadcaster:
+    return request.app.state.broadcaster
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+DbDep = Annotated[Engine, Depends(_db)]
+IngestorDep = Annotated[Ingestor, Depends(_ingestor)]
+StreamDep = Annotated[StreamEngine, Depends(_stream)]
+BroadcasterDep = Annotated[Broadcaster, Depends(_broadcaster)]

@@ -1,0 +1,49 @@
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models.artifact import BUNDLED_DIR, META_FILE, MODEL_FILE, ModelError, load_model
+
+
+def test_a_trained_model_carries_its_specification_and_metrics(small_model) -> None:
+    meta = json.loads((small_model.path / META_FILE).read_text())
+    assert meta["features"] == small_model.spec.names()
+    assert meta["classes"][0] == "normal"
+    assert set(meta["thresholds"]) == set(meta["classes"][1:])
+    assert meta["training"]["validation_wells"]
+    assert "recall" in meta["metrics"]["validation"]
+    assert len(meta["sha256"]) == 64
+
+
+def test_probabilities_sum_to_one_even_with_missing_features(small_model) -> None:
+    rows = np.full((3, len(small_model.spec.names())), np.nan)
+    p = small_model.predict_proba(rows)
+    assert p.shape == (3, len(small_model.classes))
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_a_tampered_model_file_is_refused(small_model, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(small_model.path, copy)
+    with (copy / MODEL_FILE).open("a") as fh:
+        fh.write(" ")
+    with pytest.raises(ModelError, match="sha256"):
+        load_model(copy)
+
+
+def test_the_bundled_model_loads_and_was_trained_on_every_accident_type() -> None:
+    model = load_model(BUNDLED_DIR)
+    assert set(model.classes) == {
+        "normal",
+        "stuck_pipe",
+        "pack_off",
+        "lost_circulation",
+        "kick",
+        "washout",
+        "twist_off",
+        "bit_balling",
+    }
+    assert (BUNDLED_DIR / MODEL_FILE).read_text().startswith("{")  # XGBoost JSON, not a pickle

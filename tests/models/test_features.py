@@ -1,0 +1,89 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.features import (
+    EDGE_SECONDS,
+    SCALES,
+    FeatureSpec,
+    decision_ends,
+    features_at,
+    prepare,
+)
+
+NS = 1_000_000_000
+
+
+def irregular_well(n: int = 3000, seed: int = 0) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    steps = rng.uniform(0.5, 6.0, n)
+    times = (1_767_225_600 * NS + np.cumsum(steps) * NS).astype(np.int64)
+    channels = {
+        "HKLA": 900 + np.cumsum(rng.normal(0, 2, n)),
+        "SPPA": 15000 + rng.normal(0, 100, n),
+        "MFIA": np.full(n, 2500.0) + rng.normal(0, 10, n),
+        "MFOA": np.full(n, 2480.0) + rng.normal(0, 30, n),
+        "TQA": 10 + rng.normal(0, 1, n),
+    }
+    channels["HKLA"][rng.random(n) < 0.1] = np.nan  # dropouts
+    return times, channels
+
+
+def reference(times: np.ndarray, values: np.ndarray, end: int, window: int, scale: float) -> dict:
+    """The same statistics with pandas, straight from their definitions."""
+    t = pd.to_datetime(times[: end + 1], unit="ns")
+    s = pd.Series(values[: end + 1], index=t)
+    s = s[s.index > t[-1] - pd.Timedelta(seconds=window)].dropna()
+    secs = (s.index - t[-1]).total_seconds().to_numpy()
+    slope = np.polyfit(secs, s.to_numpy(), 1)[0] * 60
+    last = s[secs > secs[-1] - EDGE_SECONDS].mean() if len(s) else np.nan
+    t0 = (s.index[0] - t[-1]).total_seconds()
+    first = s[secs < t0 + EDGE_SECONDS].mean()
+    return {
+        "mean": s.mean(),
+        "std": s.std(ddof=0),
+        "min": s.min(),
+        "max": s.max(),
+        "slope": slope,
+        "change": last - first,
+        "rchange": (last - first) / (abs(s.mean()) + scale),
+    }
+
+
+@pytest.mark.parametrize("channel", ["HKLA", "SPPA", "FLOWDIFF"])
+def test_window_statistics_match_pandas_on_irregular_samples(channel: str) -> None:
+    times, channels = irregular_well()
+    spec = FeatureSpec(windows=(300, 1800))
+    prepared = prepare(times, channels, spec)
+    ends = np.array([2000, 2999])
+    rows = features_at(prepared, ends, spec)
+    names = spec.names()
+    values = channels["MFOA"] - channels["MFIA"] if channel == "FLOWDIFF" else channels[channel]
+    for r, end in enumerate(ends):
+        for window in spec.windows:
+            ref = reference(times, values, int(end), window, SCALES[channel])
+            for calc, expected in ref.items():
+                got = rows[r, names.index(f"{channel}__{calc}__window_{window}")]
+                assert got == pytest.approx(expected, rel=1e-9, abs=1e-9), (calc, window)
+
+
+def test_missing_channels_give_missing_features_not_errors() -> None:
+    times, channels = irregular_well()
+    spec = FeatureSpec()
+    rows = features_at(prepare(times, {"TQA": channels["TQA"]}, spec), np.array([2500]), spec)
+    names = spec.names()
+    assert np.isnan(rows[0, names.index("SPPA__mean__window_300")])
+    assert np.isfinite(rows[0, names.index("TQA__mean__window_300")])
+
+
+def test_feature_names_are_the_specification() -> None:
+    spec = FeatureSpec(windows=(60, 600))
+    assert FeatureSpec.from_names(spec.names()) == spec
+    with pytest.raises(ValueError, match="not <channel>"):
+        FeatureSpec.from_names(["bogus"])
+
+
+def test_decisions_fall_on_an_absolute_stride_grid() -> None:
+    times = (np.arange(0, 25) * NS + 7 * NS).astype(np.int64)  # 7 s .. 31 s
+    assert times[decision_ends(times, 10.0)].tolist() == [7 * NS, 10 * NS, 20 * NS, 30 * NS]
+    assert decision_ends(times, 10.0, after_ns=20 * NS).tolist() == [23]  # 30 s

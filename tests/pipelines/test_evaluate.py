@@ -1,0 +1,41 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from pipelines.evaluate import Accident, Alert, evaluate
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def test_per_event_recall_lead_time_and_false_alarms_per_day() -> None:
+    accidents = [
+        Accident("W1", "kick", at(600), at(630)),
+        Accident("W1", "stuck_pipe", at(1200), None),  # end unknown: start + 30 min
+        Accident("W2", "kick", at(300), at(320)),
+    ]
+    alerts = [
+        Alert("W1", at(590), "kick"),  # detected, 10 min lead
+        Alert("W1", at(1225), "pack_off"),  # detected, wrong type, -25 min lead
+        Alert("W1", at(100), "washout"),  # false alarm
+        Alert("W1", at(110), "washout"),  # same episode: not counted again
+        Alert("W2", at(200), "lost_circulation"),  # inside [s - 2 h, e]: counts as detection
+    ]
+    monitored = {"W1": (at(0), at(1440)), "W2": (at(0), at(1440))}
+    m = evaluate(alerts, accidents, monitored)
+    assert m["recall"] == 1.0
+    assert m["type_accuracy"] == pytest.approx(1 / 3)
+    assert m["per_type"]["kick"]["median_lead_min"] == pytest.approx(55.0)  # (10 + 100) / 2
+    assert m["false_alarms"] == 1
+    # W1 windows: 150+30 min and 120+30 min; W2: 120+20 min, out of 2 days.
+    outside_days = (2 * 1440 - (150 + 150 + 140)) / 1440
+    assert m["false_alarms_per_day"] == pytest.approx(1 / outside_days)
+
+
+def test_an_undetected_accident_lowers_recall() -> None:
+    m = evaluate([], [Accident("W1", "kick", at(600), at(630))], {"W1": (at(0), at(1440))})
+    assert m["recall"] == 0.0
+    assert m["per_type"]["kick"]["detected"] == 0

@@ -1,0 +1,529 @@
+"""The rig simulator: determinism, shape of the data, accident signatures, files and CLI."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.channels import ACCIDENT_TYPES, CANONICAL
+from pipelines.simulate import (
+    Activity,
+    SimAccident,
+    SimWell,
+    WellProfile,
+    demo_fleet,
+    main,
+    random_profile,
+    read_accidents_csv,
+    simulate_fleet,
+    simulate_well,
+    write_fleet,
+)
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+FLEET_SEED = 11
+
+
+def s(seconds: float) -> timedelta:
+    return timedelta(seconds=seconds)
+
+
+def med(values: pd.Series) -> float:
+    return float(values.dropna().median())
+
+
+@pytest.fixture(scope="module")
+def fleet() -> list[SimWell]:
+    return simulate_fleet(12, hours=12, seed=FLEET_SEED)
+
+
+def accidents_of(fleet: list[SimWell], kind: str) -> list[tuple[SimWell, SimAccident]]:
+    found = [(w, a) for w in fleet for a in w.accidents if a.type == kind]
+    assert found, f"no {kind} in the fleet"
+    return found
+
+
+def profile() -> WellProfile:
+    return random_profile("T-1", np.random.default_rng(3))
+
+
+# ------------------------------------------------------------------ determinism and shape
+
+
+def test_same_seed_gives_identical_fleet() -> None:
+    a = simulate_fleet(3, hours=2, seed=5)
+    b = simulate_fleet(3, hours=2, seed=5)
+    for wa, wb in zip(a, b, strict=True):
+        assert wa.profile == wb.profile
+        pd.testing.assert_frame_equal(wa.frame, wb.frame)
+        assert wa.accidents == wb.accidents
+
+
+def test_different_seeds_give_different_fleets() -> None:
+    a = simulate_fleet(2, hours=1, seed=1)
+    b = simulate_fleet(2, hours=1, seed=2)
+    assert a[0].profile != b[0].profile
+    assert not a[0].frame.reset_index(drop=True).equals(b[0].frame.reset_index(drop=True))
+
+
+def test_well_ids_and_default_start_follow_the_seed() -> None:
+    wells = simulate_fleet(2, hours=0.1, seed=7, prefix="RIG")
+    assert [w.well_id for w in wells] == ["RIG-7-00", "RIG-7-01"]
+    assert wells[0].frame.index[0] == pd.Timestamp("2026-01-01T07:00:00Z")
+
+
+def test_frame_has_every_canonical_channel_as_float64(fleet: list[SimWell]) -> None:
+    for well in fleet[:3]:
+        assert list(well.frame.columns) == list(CANONICAL)
+        assert (well.frame.dtypes == np.float64).all()
+
+
+def test_time_index_is_utc_one_second_and_strictly_increasing(fleet: list[SimWell]) -> None:
+    index = fleet[0].frame.index
+    assert isinstance(index, pd.DatetimeIndex)
+    assert index.name == "time"
+    assert str(index.tz) == "UTC"
+    steps = np.diff(index.asi8)
+    assert (steps == 1_000_000_000).all()
+    assert len(index) == 12 * 3600
+
+
+def test_channels_stay_within_plausible_ranges(fleet: list[SimWell]) -> None:
+    limits = {
+        "DBTM": (0, 6000),
+        "DMEA": (700, 6000),
+        "BPOS": (-0.5, 36),
+        "ROPA": (0, 250),
+        "HKLA": (100, 3500),
+        "WOBA": (-30, 500),
+        "TQA": (0, 70),
+        "RPMA": (0, 250),
+        "SPPA": (0, 45000),
+        "CHKP": (0, 10000),
+        "MFIA": (0, 5000),
+        "MFOA": (0, 8000),
+        "MFOP": (0, 100),
+        "TVA": (5, 150),
+        "GASA": (0, 100),
+    }
+    for well in fleet:
+        frame = well.frame
+        for name, (lo, hi) in limits.items():
+            values = frame[name].dropna()
+            assert values.between(lo, hi).all(), (well.well_id, name, values.min(), values.max())
+        codes = set(frame["ACTC"].dropna().astype(int))
+        assert codes <= {int(a) for a in Activity}
+        both = frame[["DBTM", "DMEA"]].dropna()
+        assert (both["DBTM"] <= both["DMEA"] + 1e-6).all()
+        assert (np.diff(frame["DMEA"].dropna().to_numpy()) >= 0).all()
+
+
+def test_rig_runs_through_all_its_operations(fleet: list[SimWell]) -> None:
+    seen = set()
+    for well in fleet:
+        seen |= set(well.frame["ACTC"].dropna().astype(int))
+    assert seen == {int(a) for a in Activity}
+
+
+def test_drilling_moves_the_block_down_as_the_hole_deepens(fleet: list[SimWell]) -> None:
+    frame = fleet[0].frame
+    drilling = frame[frame["ACTC"] == Activity.ROTARY_DRILLING].dropna(subset=["DMEA", "BPOS"])
+    rows = drilling.iloc[::600]
+    step_hole = np.diff(rows["DMEA"].to_numpy())
+    step_block = np.diff(rows["BPOS"].to_numpy())
+    same_stand = (step_hole > 0) & (step_hole < 10) & (step_block < 0)
+    assert same_stand.sum() > 5
+    assert np.allclose(step_hole[same_stand], -step_block[same_stand], atol=0.3)
+
+
+def test_connections_set_slips_with_hookload_at_block_weight(fleet: list[SimWell]) -> None:
+    well = fleet[0]
+    frame = well.frame
+    conn = frame[(frame["ACTC"] == Activity.CONNECTION)].dropna(subset=["HKLA"])
+    assert conn["HKLA"].min() < well.profile.block_weight_kn + 40
+    drilling = frame[frame["ACTC"] == Activity.ROTARY_DRILLING]
+    assert med(drilling["HKLA"]) > well.profile.block_weight_kn + 150
+    assert med(conn["MFIA"]) < med(drilling["MFIA"])
+
+
+def test_sensor_dropouts_are_present_but_rare(fleet: list[SimWell]) -> None:
+    missing = pd.concat([w.frame.isna().mean() for w in fleet], axis=1).mean(axis=1)
+    assert (missing.drop("ACTC") > 0).all()
+    assert (missing < 0.1).all()
+
+
+def test_noise_level_differs_between_wells(fleet: list[SimWell]) -> None:
+    def spread(well: SimWell) -> float:
+        drilling = well.frame[well.frame["ACTC"] == Activity.ROTARY_DRILLING]["HKLA"]
+        return float(drilling.diff().abs().median())
+
+    spreads = [spread(w) for w in fleet]
+    assert max(spreads) > 2 * min(spreads)
+
+
+def test_a_24_hour_well_simulates_in_under_3_seconds() -> None:
+    started = time.perf_counter()
+    well = simulate_well(profile(), start=T0, hours=24, seed=1)
+    assert time.perf_counter() - started < 3.0
+    assert len(well.frame) == 24 * 3600
+
+
+# ------------------------------------------------------------------ accident schedule
+
+
+def test_every_accident_type_occurs_in_a_12_well_12_hour_fleet(fleet: list[SimWell]) -> None:
+    kinds = [a.type for w in fleet for a in w.accidents]
+    assert set(kinds) == set(ACCIDENT_TYPES)
+    assert max(kinds.count(k) for k in ACCIDENT_TYPES) <= 2 * min(
+        kinds.count(k) for k in ACCIDENT_TYPES
+    )
+
+
+def test_accidents_are_ordered_inside_the_well_and_never_overlap(fleet: list[SimWell]) -> None:
+    for well in fleet:
+        first, last = well.frame.index[0], well.frame.index[-1]
+        previous_end = first
+        for acc in well.accidents:
+            assert acc.well_id == well.well_id
+            assert acc.start.tzinfo is not None
+            assert previous_end <= acc.precursor_start <= acc.start < acc.end <= last
+            assert acc.start - acc.precursor_start <= timedelta(hours=4)
+            assert 0.25 <= acc.severity <= 1.0
+            assert acc.depth_m == pytest.approx(well.frame["DBTM"].asof(acc.start), abs=0.5)
+            previous_end = acc.end
+
+
+def test_accidents_come_about_every_6_to_10_hours() -> None:
+    wells = simulate_fleet(6, hours=24, seed=3)
+    count = sum(len(w.accidents) for w in wells)
+    assert 6 * 24 / 10 <= count <= 6 * 24 / 6 + 3
+
+
+def test_explicit_accidents_start_at_the_requested_onsets() -> None:
+    well = simulate_well(
+        profile(), start=T0, hours=6, seed=4, accidents=[("twist_off", 4 * 3600), ("kick", 3600)]
+    )
+    assert [(a.type, a.start) for a in well.accidents] == [
+        ("kick", T0 + timedelta(hours=1)),
+        ("twist_off", T0 + timedelta(hours=4)),
+    ]
+
+
+def test_no_accidents_requested_gives_normal_operations_only() -> None:
+    well = simulate_well(profile(), start=T0, hours=3, seed=4, accidents=[])
+    assert well.accidents == []
+    assert well.frame["CHKP"].max() < 200
+
+
+def test_short_wells_may_have_no_accidents() -> None:
+    well = simulate_well(profile(), start=T0, hours=0.25, seed=4)
+    assert len(well.frame) == 900
+    assert well.accidents == []
+
+
+@pytest.mark.parametrize(
+    ("accidents", "message"),
+    [
+        ([("meteor", 10.0)], "unknown accident type 'meteor'"),
+        ([("kick", -5.0)], "outside the well"),
+        ([("kick", 9000.0)], "outside the well"),
+        ([("kick", 100.0), ("washout", 600.0)], "overlaps"),
+    ],
+)
+def test_bad_explicit_accidents_are_refused(
+    accidents: list[tuple[str, float]], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        simulate_well(profile(), start=T0, hours=2, seed=1, accidents=accidents)
+
+
+def test_naive_start_and_bad_hours_are_refused() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        simulate_well(profile(), start=datetime(2026, 1, 1), hours=1, seed=1)  # noqa: DTZ001
+    with pytest.raises(ValueError, match="hours"):
+        simulate_well(profile(), start=T0, hours=0, seed=1)
+    with pytest.raises(ValueError, match="n_wells"):
+        simulate_fleet(0, hours=1, seed=1)
+
+
+# ------------------------------------------------------------------ accident signatures
+
+
+def test_kick_well_keeps_flowing_with_pumps_off_and_pit_gains(fleet: list[SimWell]) -> None:
+    for well, acc in accidents_of(fleet, "kick"):
+        event = well.frame.loc[acc.start : acc.end]
+        check = event.index[event["ACTC"] == Activity.FLOW_CHECK]
+        first_run_end = check[np.r_[np.diff(check.asi8) > 1_000_000_000, True]][0]
+        last_minute = well.frame.loc[first_run_end - s(60) : first_run_end]
+        assert (last_minute["MFIA"].fillna(0) == 0).all()
+        assert last_minute["MFOA"].mean() > 40, well.well_id  # normal flow checks read ~10
+        assert event["TVA"].max() - med(well.frame.loc[acc.start - s(300) : acc.start, "TVA"]) > 1
+        assert event["CHKP"].max() > 300  # shut in
+
+
+def test_kick_precursor_shows_a_drilling_break_and_rising_gas(fleet: list[SimWell]) -> None:
+    for well, acc in accidents_of(fleet, "kick"):
+        frame = well.frame
+        before = frame.loc[acc.precursor_start - s(1800) : acc.precursor_start]
+        late = frame.loc[acc.start - s(120) : acc.start]
+        assert med(late["GASA"]) > med(before["GASA"])
+        drilling = before[before["ACTC"] == Activity.ROTARY_DRILLING]
+        if len(drilling.dropna(subset=["ROPA"])) > 60:
+            assert late["ROPA"].mean() > drilling["ROPA"].mean()
+
+
+def test_lost_circulation_flow_out_falls_below_flow_in_and_pit_falls(
+    fleet: list[SimWell],
+) -> None:
+    for well, acc in accidents_of(fleet, "lost_circulation"):
+        frame = well.frame
+        normal = frame.loc[acc.precursor_start - s(3600) : acc.precursor_start]
+        normal = normal[normal["MFIA"] > 100]
+        event = frame.loc[acc.start : acc.end]
+        event = event[event["MFIA"] > 100]
+        assert (event["MFOA"] - event["MFIA"]).mean() < med(normal["MFOA"] - normal["MFIA"]) - 100
+        tva_start = med(frame.loc[acc.start - s(60) : acc.start + s(60), "TVA"])
+        assert med(frame.loc[acc.end - s(120) : acc.end, "TVA"]) < tva_start - 2
+
+
+def spp_per_flow(window: pd.DataFrame, flow: float) -> float:
+    """SPP normalised by flow^1.8 while drilling at (near) the drilling flow rate."""
+    on_bottom = window[(window["MFIA"] > 0.5 * flow) & (window["WOBA"] > 10)]
+    return med(on_bottom["SPPA"] / on_bottom["MFIA"] ** 1.8)
+
+
+def test_washout_spp_declines_over_the_precursor_at_the_same_flow(
+    fleet: list[SimWell],
+) -> None:
+    for well, acc in accidents_of(fleet, "washout"):
+        assert acc.start - acc.precursor_start >= timedelta(hours=1)
+        frame = well.frame
+        flow = well.profile.flow_lpm
+        early = spp_per_flow(frame.loc[acc.precursor_start : acc.precursor_start + s(900)], flow)
+        late = spp_per_flow(frame.loc[acc.start - s(900) : acc.start], flow)
+        if np.isnan(early) or np.isnan(late):
+            continue  # no drilling in one of the windows (e.g. onset while circulating)
+        assert late < 0.95 * early, well.well_id
+        tva = frame.loc[acc.precursor_start : acc.start, "TVA"]
+        assert tva.max() - tva.min() < 8  # no losses or gains: only connections and drift
+
+
+def test_stuck_pipe_stops_rotation_at_the_torque_limit_and_pulls_hard(
+    fleet: list[SimWell],
+) -> None:
+    for well, acc in accidents_of(fleet, "stuck_pipe"):
+        frame = well.frame
+        event = frame.loc[acc.start : acc.end]
+        assert med(frame.loc[acc.start + s(30) : acc.end, "RPMA"]) < 5
+        assert event["TQA"].max() > 0.9 * well.profile.torque_limit_knm
+        assert event["HKLA"].max() > med(frame.loc[acc.start - s(600) : acc.start, "HKLA"]) + 150
+        block = frame.loc[acc.start + s(60) : acc.end, "BPOS"].dropna()
+        assert block.max() - block.min() < 5  # only pipe stretch
+
+
+def test_stuck_pipe_precursor_raises_torque_or_drag(fleet: list[SimWell]) -> None:
+    for well, acc in accidents_of(fleet, "stuck_pipe"):
+        frame = well.frame
+        early = frame.loc[acc.precursor_start : acc.precursor_start + s(300)]
+        late = frame.loc[acc.start - s(300) : acc.start - s(5)]
+        rotating = (early["RPMA"] > 30).mean() > 0.8 and (late["RPMA"] > 30).mean() > 0.8
+        if rotating and (early["WOBA"] > 10).mean() > 0.8 and (late["WOBA"] > 10).mean() > 0.8:
+            assert med(late["TQA"]) > med(early["TQA"])
+            assert late["TQA"].std() > early["TQA"].std()
+
+
+def test_pack_off_spp_surges_and_flow_out_drops(fleet: list[SimWell]) -> None:
+    for well, acc in accidents_of(fleet, "pack_off"):
+        frame = well.frame
+        flow = well.profile.flow_lpm
+        normal = frame.loc[acc.precursor_start - s(600) : acc.precursor_start]
+        normal = normal[normal["MFIA"] > 0.5 * flow]
+        onset = frame.loc[acc.start : acc.start + s(240)]
+        assert onset["SPPA"].max() > 1.1 * med(normal["SPPA"])
+        ratio = onset["MFOA"].rolling(30).mean() / onset["MFIA"].rolling(30).mean()
+        assert ratio[onset["MFIA"] > 0.5 * flow].min() < 0.7
+
+
+def test_twist_off_drops_torque_hookload_and_spp(fleet: list[SimWell]) -> None:
+    for well, acc in accidents_of(fleet, "twist_off"):
+        frame = well.frame
+        before = frame.loc[acc.start - s(180) : acc.start - s(10)]
+        after = frame.loc[acc.start + s(3) : acc.start + s(12)]
+        assert med(after["TQA"]) < 0.7 * med(before["TQA"])
+        assert med(after["HKLA"]) < med(before["HKLA"]) - 50
+        assert med(after["SPPA"]) < 0.9 * med(before["SPPA"])
+
+
+def test_bit_balling_rop_falls_while_wob_holds_and_spp_creeps_up(
+    fleet: list[SimWell],
+) -> None:
+    for well, acc in accidents_of(fleet, "bit_balling"):
+        frame = well.frame
+        first = frame.loc[acc.precursor_start : acc.precursor_start + s(600)]
+        last = frame.loc[acc.start - s(600) : acc.start]
+        first = first[first["ACTC"] == Activity.ROTARY_DRILLING]
+        last = last[last["ACTC"] == Activity.ROTARY_DRILLING]
+        if first["ROPA"].count() < 60 or last["ROPA"].count() < 60:
+            continue
+        assert last["ROPA"].mean() < 0.85 * first["ROPA"].mean()
+        assert last["WOBA"].mean() > 0.95 * first["WOBA"].mean()
+        assert med(last["SPPA"]) > med(first["SPPA"])
+
+
+def test_accident_channels_are_not_frozen_during_events(fleet: list[SimWell]) -> None:
+    for well in fleet:
+        for acc in well.accidents:
+            event = well.frame.loc[acc.start : acc.end]
+            for name in ("HKLA", "SPPA", "TVA", "GASA", "CHKP", "BPOS"):
+                assert event[name].nunique() > 5, (well.well_id, acc.type, name)
+
+
+# ------------------------------------------------------------------ demo fleet
+
+
+def test_demo_fleet_schedules_the_kick_at_live_from_plus_4_minutes() -> None:
+    live = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    wells = demo_fleet(3, start=live - timedelta(hours=1), hours=2, seed=9, live_from=live)
+    kick, stuck, quiet = wells
+    assert [(a.type, a.start, a.precursor_start) for a in kick.accidents] == [
+        ("kick", live + timedelta(minutes=4), live)
+    ]
+    assert [(a.type, a.start) for a in stuck.accidents] == [
+        ("stuck_pipe", live + timedelta(minutes=9))
+    ]
+    assert quiet.accidents == []
+    assert kick.frame.index[0] == pd.Timestamp(live - timedelta(hours=1))
+    assert len(kick.frame) == 2 * 3600
+    assert kick.frame.loc[live + timedelta(minutes=10) :, "CHKP"].max() > 300
+
+
+def test_demo_fleet_refuses_a_live_time_outside_the_data() -> None:
+    live = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    with pytest.raises(ValueError, match="live_from"):
+        demo_fleet(1, start=live, hours=0.05, seed=1, live_from=live)
+
+
+# ------------------------------------------------------------------ files
+
+
+@pytest.fixture(scope="module")
+def small() -> list[SimWell]:
+    return simulate_fleet(2, hours=0.5, seed=4)
+
+
+def test_write_fleet_writes_csv_that_pandas_reads_back(
+    small: list[SimWell], tmp_path: Path
+) -> None:
+    out = tmp_path / "new" / "dir"
+    paths = write_fleet(small, out)
+    assert [p.name for p in paths] == ["SIM-4-00.csv", "SIM-4-01.csv", "accidents.csv"]
+    first_line = paths[0].read_text().splitlines()[1]
+    assert first_line.startswith(small[0].frame.index[0].strftime("%Y-%m-%dT%H:%M:%S+00:00,"))
+    back = pd.read_csv(paths[0], index_col="time", parse_dates=["time"])
+    assert isinstance(back.index, pd.DatetimeIndex)
+    assert back.index.tz is not None
+    assert (back.index == small[0].frame.index).all()
+    pd.testing.assert_frame_equal(
+        back.reset_index(drop=True), small[0].frame.reset_index(drop=True), check_exact=True
+    )
+
+
+def test_write_fleet_writes_accidents_csv_with_offsets(tmp_path: Path) -> None:
+    well = simulate_well(
+        random_profile("ACC-1", np.random.default_rng(1)),
+        start=T0,
+        hours=2,
+        seed=2,
+        accidents=[("kick", 3600)],
+    )
+    paths = write_fleet([well], tmp_path)
+    text = (tmp_path / "accidents.csv").read_text().splitlines()
+    assert text[0] == "well,type,start,end,depth"
+    assert text[1].startswith("ACC-1,kick,2026-03-01T01:00:00+00:00,2026-03-01T")
+    back = read_accidents_csv(paths[-1])
+    assert [(a.well_id, a.type, a.start, a.end) for a in back] == [
+        (a.well_id, a.type, a.start, a.end) for a in well.accidents
+    ]
+
+
+def test_write_fleet_writes_parquet_with_tz_aware_time(
+    small: list[SimWell], tmp_path: Path
+) -> None:
+    paths = write_fleet(small, tmp_path, fmt="parquet", manifest=True)
+    assert [p.name for p in paths] == [
+        "SIM-4-00.parquet",
+        "SIM-4-01.parquet",
+        "accidents.csv",
+        "manifest.json",
+    ]
+    back = pd.read_parquet(paths[0])
+    assert list(back.columns) == ["time", *CANONICAL]
+    assert str(back["time"].dt.tz) == "UTC"
+    pd.testing.assert_frame_equal(
+        back.set_index("time"), small[0].frame, check_index_type=False, check_freq=False
+    )
+
+
+def test_write_fleet_refuses_unknown_formats(small: list[SimWell], tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="fmt"):
+        write_fleet(small, tmp_path, fmt="xlsx")
+
+
+def test_well_converts_to_a_telemetry_batch(small: list[SimWell]) -> None:
+    batch = small[0].to_batch()
+    assert len(batch) == len(small[0].frame)
+    assert set(batch.channels) == set(CANONICAL)
+
+
+# ------------------------------------------------------------------ CLI
+
+
+def test_cli_writes_one_file_per_well_and_accidents(tmp_path: Path) -> None:
+    code = main(["--wells", "2", "--hours", "0.05", "--seed", "3", "--out", str(tmp_path)])
+    assert code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "SIM-3-00.csv",
+        "SIM-3-01.csv",
+        "accidents.csv",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--wells", "0", "--hours", "1"], "--wells"),
+        (["--wells", "1", "--hours", "0"], "--hours"),
+        (["--wells", "1", "--hours", "-2"], "--hours"),
+        (["--wells", "1", "--hours", "1", "--seed", "-1"], "--seed"),
+    ],
+)
+def test_cli_bad_arguments_exit_with_2_and_say_why(
+    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*args, "--out", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_unwritable_out_dir_exits_with_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("not a directory")
+    assert main(["--wells", "1", "--hours", "0.01", "--out", str(blocker / "sub")]) == 2
+    assert "--out" in capsys.readouterr().err
+
+
+def test_cli_unparsable_arguments_exit_with_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--wells", "many", "--hours", "1", "--out", "x"]) == 2
+    assert "--wells" in capsys.readouterr().err
+
+
+def test_cli_help_exits_with_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    assert "drillwatch simulate" in capsys.readouterr().out
