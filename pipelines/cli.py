@@ -7,8 +7,12 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from service.settings import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 log = logging.getLogger("drillwatch")
 
@@ -118,13 +122,154 @@ def cmd_stream(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_db_upgrade(_: argparse.Namespace) -> int:
+def _engine() -> Engine:
     from service.db.engine import make_engine, migrate
 
     settings = get_settings()
     settings.ensure_home()
-    migrate(make_engine(settings.sqlalchemy_url))
-    print(f"database at {settings.sqlalchemy_url.split('@')[-1]} is up to date")
+    engine = make_engine(settings.sqlalchemy_url)
+    migrate(engine)
+    return engine
+
+
+def cmd_import_telemetry(args: argparse.Namespace) -> int:
+    from pipelines.batch import BatchError, validate_well_id
+    from pipelines.files import FileFormatError, read_telemetry_file
+    from service.db import repo, telemetry_store
+
+    try:
+        well_id = validate_well_id(args.well)
+        batch = read_telemetry_file(Path(args.path))
+    except (BatchError, FileFormatError) as exc:
+        print(f"drillwatch import telemetry: {exc}", file=sys.stderr)
+        return 2
+    engine = _engine()
+    stored = 0
+    day_ns = 86_400 * 1_000_000_000
+    days = max(1, int((batch.times_ns[-1] - batch.times_ns[0]) // day_ns) + 1)
+    # One transaction: a failure part-way leaves nothing behind.
+    with engine.begin() as conn:
+        repo.ensure_well(conn, well_id=well_id)
+        for i in range(days):
+            lo = batch.times_ns[0] + i * day_ns
+            part = batch.select((batch.times_ns >= lo) & (batch.times_ns < lo + day_ns))
+            if len(part):
+                stored += telemetry_store.store_batch(conn, well_id=well_id, batch=part)
+            log.info("import %s: day %d/%d, %d samples stored", well_id, i + 1, days, stored)
+    print(
+        f"well {well_id}: {len(batch)} samples read from {args.path}, {stored} stored, "
+        f"{len(batch) - stored} already there; channels {', '.join(sorted(batch.channels))}"
+    )
+    return 0
+
+
+def cmd_import_accidents(args: argparse.Namespace) -> int:
+    from pipelines.files import FileFormatError, read_accidents_file
+    from service.db import repo
+
+    try:
+        rows = read_accidents_file(Path(args.path))
+    except FileFormatError as exc:
+        print(f"drillwatch import accidents: {exc}", file=sys.stderr)
+        return 2
+    engine = _engine()
+    with engine.begin() as conn:
+        for well_id in sorted({r.accident.well_id for r in rows}):
+            repo.ensure_well(conn, well_id=well_id)
+        n = repo.insert_accidents(
+            conn,
+            rows=[
+                {
+                    "well_id": r.accident.well_id,
+                    "type": r.accident.type,
+                    "start": r.accident.start,
+                    "end": r.accident.end,
+                    "depth_m": r.depth_m,
+                    "notes": r.notes,
+                    "source": "import",
+                }
+                for r in rows
+            ],
+        )
+    print(f"{n} accidents imported from {args.path}")
+    return 0
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from models.registry import load_active
+    from pipelines.backtest import backtest
+    from pipelines.batch import TelemetryBatch
+    from pipelines.evaluate import Accident, Alert
+    from pipelines.files import read_dataset
+    from pipelines.report import per_sample_auc, write_report
+    from service.db import repo, telemetry_store
+
+    settings = get_settings()
+    engine = _engine()
+    wanted = args.wells.split(",") if args.wells else None
+    wells: dict[str, TelemetryBatch] = {}
+    accidents: list[Accident]
+    if args.data:
+        wells, accidents = read_dataset(Path(args.data))
+        if wanted:
+            missing = [w for w in wanted if w not in wells]
+            if missing:
+                print(f"drillwatch backtest: not in {args.data}: {missing}", file=sys.stderr)
+                return 2
+            wells = {w: wells[w] for w in wanted}
+    else:
+        if not wanted:
+            print("drillwatch backtest: give --wells W1,W2 (or --data DIR)", file=sys.stderr)
+            return 2
+        with engine.connect() as conn:
+            known = {w["id"] for w in repo.list_wells(conn)}
+            missing = [w for w in wanted if w not in known]
+            if missing:
+                print(f"drillwatch backtest: unknown wells {missing}", file=sys.stderr)
+                return 2
+            for i, well_id in enumerate(wanted, start=1):
+                wells[well_id] = telemetry_store.read_range(conn, well_id=well_id)
+                log.info(
+                    "loaded %s (%d/%d): %d samples", well_id, i, len(wanted), len(wells[well_id])
+                )
+            accidents = [
+                Accident(a["well_id"], a["type"], a["start"], a["end"])
+                for a in repo.list_accidents(conn)
+                if a["well_id"] in wells
+            ]
+    model = load_active(engine, settings.registry_dir, settings.model_path)
+    log.info("backtest with model %s over %d wells", model.version, len(wells))
+    result = backtest(
+        model,
+        wells,
+        accidents,
+        k=settings.alert_persistence_k,
+        n=settings.alert_persistence_n,
+        cooldown_s=settings.alert_cooldown_seconds,
+    )
+    accidents = [a for a in accidents if a.well_id in wells]
+    metrics = {
+        **result.metrics,
+        "model_version": model.version,
+        "wells": sorted(wells),
+        "per_sample_auc": per_sample_auc(result.decisions, accidents, model.classes),
+    }
+    alerts = [Alert(a.well_id, a.time, a.type, a.probability) for a in result.alerts]
+    out = Path(args.out)
+    write_report(
+        out, metrics=metrics, alerts=alerts, accidents=accidents, decisions=result.decisions
+    )
+    summary = {
+        k: metrics[k]
+        for k in ("recall", "type_accuracy", "false_alarms_per_day", "median_lead_min")
+    }
+    print(json.dumps({"out": str(out), **summary}, indent=2))
+    return 0
+
+
+def cmd_db_upgrade(_: argparse.Namespace) -> int:
+    engine = _engine()
+    print(f"database {engine.url.render_as_string(hide_password=True)} is up to date")
     return 0
 
 
@@ -171,6 +316,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--well", help="well id for a single file (default: file name)")
     p.set_defaults(func=cmd_stream)
 
+    p = sub.add_parser("import", help="import history: telemetry files or labelled accidents")
+    isub = p.add_subparsers(dest="import_command", required=True, metavar="WHAT")
+    q = isub.add_parser(
+        "telemetry",
+        help="a CSV or Parquet file: `time` column with offsets, one column per channel "
+        "in internal units, missing values empty",
+    )
+    q.add_argument("path")
+    q.add_argument("--well", required=True, help="well id to store it under")
+    q.set_defaults(func=cmd_import_telemetry)
+    q = isub.add_parser("accidents", help="a CSV file: well,type,start,end[,depth,notes]")
+    q.add_argument("path")
+    q.set_defaults(func=cmd_import_accidents)
+
+    p = sub.add_parser(
+        "backtest",
+        help="replay stored telemetry through the live path; alerts.csv, metrics.json, pictures",
+    )
+    p.add_argument("--wells", help="comma-separated stored well ids")
+    p.add_argument("--data", help="instead of stored wells: a directory of well files")
+    p.add_argument("--out", required=True, help="output directory")
+    p.set_defaults(func=cmd_backtest)
+
     p = sub.add_parser("db", help="database maintenance")
     dbsub = p.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     dbsub.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
@@ -183,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for noisy in ("httpx", "alembic", "service.db.engine"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     return int(args.func(args))
 

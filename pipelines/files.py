@@ -6,6 +6,7 @@ when they refuse it, so an import is all or nothing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,9 @@ import pandas as pd
 from models.channels import ACCIDENT_TYPES
 from pipelines.batch import BatchError, TelemetryBatch, parse_time
 from pipelines.evaluate import Accident
+
+
+TYPE_RE = re.compile(r"^[a-z][a-z0-9_]{1,47}$")
 
 
 class FileFormatError(ValueError):
@@ -99,8 +103,13 @@ def read_accidents_file(path: Path) -> list[AccidentRow]:
     for i, rec in enumerate(frame.to_dict("records")):
         where = f"line {i + 2}"
         kind = str(rec["type"])
-        if kind not in ACCIDENT_TYPES:
-            raise FileFormatError(path, where, f"unknown accident type {kind!r}")
+        if not TYPE_RE.match(kind):
+            raise FileFormatError(
+                path,
+                where,
+                f"accident type {kind!r} is not a snake_case name (built-in types: "
+                f"{', '.join(ACCIDENT_TYPES)}; others are allowed)",
+            )
         try:
             start = pd.Timestamp(parse_time(rec["start"], "start"), tz="UTC").to_pydatetime()
             end_raw = rec.get("end")

@@ -8,10 +8,12 @@ stored in their own transaction and returned for publishing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from pipelines.batch import TelemetryBatch, ns_to_datetime
 from pipelines.streaming import StreamEngine
@@ -51,13 +53,22 @@ class Ingestor:
         self.db = db
         self.stream = stream
 
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction; on SQLite it takes the write lock up front (BEGIN IMMEDIATE),
+        so concurrent ingests queue on the busy timeout instead of failing to upgrade."""
+        with self.db.connect() as conn:
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                yield conn
+
     def ingest(self, well_id: str, batch: TelemetryBatch) -> IngestResult:
-        with self.db.begin() as conn:
+        with self._write() as conn:
             created = repo.ensure_well(conn, well_id=well_id)
             stored = telemetry_store.store_batch(conn, well_id=well_id, batch=batch)
         fed = self.stream.feed(well_id, batch)
         alerts: list[dict[str, Any]] = []
-        with self.db.begin() as conn:
+        with self._write() as conn:
             for event in fed.alerts:
                 alerts.append(
                     repo.insert_alert(

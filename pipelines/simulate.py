@@ -1025,7 +1025,7 @@ class _Rig:
     # goes on after the onset (if it starts while drilling); ev_* renders event and reaction.
     def pre_kick(self, ep: _Episode) -> int:
         s = ep.severity
-        ep.prm["break"] = 1.0 + self.u(0.3, 1.2) * s
+        ep.prm["break"] = 1.0 + self.u(0.3, 1.0) * (0.3 + 0.7 * s)
         ep.prm["gas"] = self.gas_level * (0.5 + self.u(0.5, 4.5) * s) + 0.05
         ep.prm["qk"] = max(self.p.flow_lpm * self.u(0.05, 0.3) * s, 60.0)
         ep.prm["lead"] = self.u(0.0, 120.0) * s
@@ -1130,14 +1130,14 @@ class _Rig:
         ep.prm["erratic"] = self.u(0.08, 0.25) * s
         ep.prm["loss_pre"] = self.u(0.04, 0.15) * s
         ep.prm["drag"] = 1.0 + self.u(0.3, 1.0) * s
-        ep.prm["surge"] = self.u(0.2, 0.5) * (0.5 + 0.5 * s)
-        ep.prm["loss_on"] = self.u(0.5, 0.9)
-        return int(self.u(60, 180))
+        ep.prm["surge"] = self.u(0.25, 0.5) * (0.6 + 0.4 * s)
+        ep.prm["loss_on"] = self.u(0.55, 0.9)
+        return int(self.u(75, 180))
 
     def ev_pack_off(self, ep: _Episode, until: int) -> None:
         t = ep.t
         if ep.op == "back_ream":
-            self.phase(self.u(60, 180), A.BACK_REAMING)
+            self.phase(self.u(75, 180), A.BACK_REAMING)
         t["stop"] = self.t
         self.phase(self.u(15, 30), A.CIRCULATING, flow=0.0, rpm=0.0, q_ramp=10)
         for _ in range(int(self.rng.integers(2, 5))):
@@ -1435,7 +1435,7 @@ def _fx_pack_off(fx: _Fx, ep: _Episode, rig: _Rig, rng: np.random.Generator) -> 
     sl, x = _span(n, on, stop)
     surge = prm["surge"]
     fx.spp_mult[sl] *= 1.0 + prm["spp_trend"] + surge * _smoothstep(x * (stop - on) / 20.0)
-    fast = _smoothstep(x * (stop - on) / 30.0)
+    fast = _smoothstep(x * (stop - on) / 10.0)
     fx.loss[sl] += prm["loss_pre"] + (prm["loss_on"] - prm["loss_pre"]) * fast
     fx.erratic[sl] += prm["erratic"] * 2.0
     fx.tq_mult[sl] *= 1.0 + 0.3 * _bump(x, 0.3, 0.2)
@@ -1558,6 +1558,9 @@ def _physics(
     base = (p.spp_kpa - p.motor_dp_kpa) * qr**1.8 * (0.75 + 0.25 * bit / p.start_depth_m)
     motor = p.motor_dp_kpa * (wob / p.wob_kn) * np.clip(qr, 0.0, 1.2)
     spp = (base + motor) * fx.spp_mult * mud + fx.spp_add
+    relief = min(1.45 * p.spp_kpa, 38000.0)  # pump pop-off: soft cap on the surge
+    over = np.clip(spp - 0.85 * relief, 0.0, None)
+    spp = np.where(over > 0, 0.85 * relief + 0.15 * relief * np.tanh(over / (0.15 * relief)), spp)
 
     # flows: returns lag the pumps; losses leave, influx adds; shut-in closes the flowline
     tau = rng.uniform(8.0, 20.0)

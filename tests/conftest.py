@@ -141,3 +141,139 @@ def small_model(sim_wells: list[Any], tmp_path_factory: pytest.TempPathFactory) 
         cfg=TrainConfig(n_estimators=20, validation_fraction=0.25),
         version="test-small",
     )
+
+
+# --------------------------------------------------------------------------- live server, browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+READY_TIMEOUT_S = 120.0
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _print_uncaptured(request: pytest.FixtureRequest, text: str) -> None:
+    """Print past pytest's output capture (a session fixture's teardown output is hidden)."""
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    if capture is None:
+        print(text)
+        return
+    with capture.global_and_fixture_disabled():
+        print(text)
+
+
+@pytest.fixture(scope="session")
+def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The real app served by uvicorn in a subprocess (``drillwatch serve``): its base URL.
+
+    State (SQLite, model registry) in a temporary ``DRILLWATCH_HOME``, on a free port, with
+    ``DATABASE_URL`` removed from the environment. Waits for ``GET /ready`` == 200 (up to
+    120 s). The server log is printed when the server fails to start, exits early or any
+    test of the session failed.
+    """
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    home = tmp_path_factory.mktemp("live_server")
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ)
+    env.pop("DATABASE_URL", None)
+    env.pop("DRILLWATCH_DATABASE_URL", None)
+    env.update(
+        DRILLWATCH_HOME=str(home / "home"),
+        DRILLWATCH_HOST="127.0.0.1",
+        DRILLWATCH_PORT=str(port),
+        DRILLWATCH_DEMO_WELLS="0",
+        PYTHONUNBUFFERED="1",
+    )
+    log_path = home / "server.log"
+    failed_before = request.session.testsfailed
+    with log_path.open("wb") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.cli", "serve", "--port", str(port)],
+            cwd=Path(__file__).resolve().parent.parent,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+
+    def log_text() -> str:
+        return f"--- live server log ({log_path}) ---\n{log_path.read_text(errors='replace')}"
+
+    def stop() -> None:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    status: object = "no answer"
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"live server exited with {proc.returncode} before ready\n{log_text()}")
+        try:
+            status = httpx.get(f"{base_url}/ready", timeout=2.0).status_code
+        except httpx.HTTPError as exc:
+            status = repr(exc)
+        if status == 200:
+            break
+        if time.monotonic() > deadline:
+            stop()
+            pytest.fail(
+                f"live server not ready within {READY_TIMEOUT_S:.0f} s (last: {status})\n"
+                f"{log_text()}"
+            )
+        time.sleep(0.2)
+    try:
+        yield base_url
+    finally:
+        exited_early = proc.poll() is not None
+        stop()
+        if exited_early or request.session.testsfailed > failed_before:
+            _print_uncaptured(request, log_text())
+
+
+@pytest.fixture
+def browser_page() -> Iterator[Any]:
+    """A page in Debian's headless Chromium (Playwright sync API; no browser is downloaded)."""
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: run `make browser` (apt-installs chromium)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        page = context.new_page()
+        try:
+            yield page
+        finally:
+            page.close()
+            context.close()
+            browser.close()

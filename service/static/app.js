@@ -17,6 +17,10 @@ function fmtAge(iso) {
   return `${(s / 3600).toFixed(1)} h`;
 }
 
+function human(name) {
+  return name ? name.replaceAll("_", " ") : "—";
+}
+
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
@@ -43,7 +47,7 @@ function renderWells() {
     const age = el("td", ageS > 120 ? { class: "gap", title: "data gap" } : {}, fmtAge(w.last_sample_at));
     const badges = el("td");
     for (const [type, n] of Object.entries(open.get(w.id) || {})) badges.append(el("span", { class: "badge" }, `${type} ×${n}`));
-    body.append(el("tr", { "data-well": w.id }, el("td", {}, w.id), el("td", {}, w.rig_state || "—"),
+    body.append(el("tr", { "data-well": w.id }, el("td", {}, w.id), el("td", {}, human(w.rig_state)),
       el("td", {}, fmtTime(w.last_sample_at)), age, badges));
   }
 }
@@ -58,10 +62,11 @@ function renderAlerts(newId) {
   const sorted = [...alerts.values()].sort((a, b) => new Date(b.time) - new Date(a.time)).slice(0, 200);
   for (const a of sorted) {
     const feats = (a.contributions || []).slice(0, 3).map((c) => c.feature).join(", ");
-    body.append(el("tr", { "data-alert": a.id, class: a.id === newId ? "new" : "" },
+    const cls = [a.status === "open" ? "open" : "", a.id === newId ? "new" : ""].join(" ").trim();
+    body.append(el("tr", { "data-alert": a.id, class: cls },
       el("td", {}, fmtTime(a.time)), el("td", {}, a.well_id), el("td", { class: "type" }, a.type),
-      el("td", {}, a.probability.toFixed(2)), el("td", {}, a.rig_state || "—"),
-      el("td", { class: "features" }, feats), el("td", {}, a.status)));
+      el("td", {}, a.probability.toFixed(2)), el("td", {}, human(a.rig_state)),
+      el("td", { class: "features" }, feats), el("td", { class: `status status-${a.status}` }, a.status)));
   }
 }
 
@@ -71,7 +76,8 @@ async function load() {
     fetch("/api/v1/alerts?limit=200").then((r) => r.json()),
     fetch("/ready").then((r) => r.json()),
   ]);
-  ws.forEach((w) => wells.set(w.id, w));
+  // The fleet list names the stored rig state `last_rig_state`; live `well` events say `rig_state`.
+  ws.forEach((w) => wells.set(w.id, { ...w, rig_state: w.rig_state ?? w.last_rig_state }));
   as.forEach((a) => alerts.set(a.id, a));
   document.getElementById("model").textContent = ready.model_version ? `model ${ready.model_version}` : "";
   renderWells();
@@ -81,7 +87,9 @@ async function load() {
 function connect() {
   const conn = document.getElementById("conn");
   const source = new EventSource("/api/v1/stream");
-  source.onopen = () => { conn.textContent = "live"; conn.className = "conn conn-up"; };
+  // (Re)load the lists each time the stream (re)connects, so nothing raised while it was
+  // down is missed; events after that arrive live.
+  source.onopen = () => { conn.textContent = "live"; conn.className = "conn conn-up"; load(); };
   source.onerror = () => { conn.textContent = "reconnecting"; conn.className = "conn conn-down"; };
   source.addEventListener("well", (e) => {
     const w = JSON.parse(e.data);
@@ -96,5 +104,5 @@ function connect() {
   });
 }
 
-load().then(connect);
+connect();
 setInterval(renderWells, 5000);
