@@ -17,7 +17,6 @@ from models.channels import ACCIDENT_TYPES
 from pipelines.batch import BatchError, TelemetryBatch, parse_time
 from pipelines.evaluate import Accident
 
-
 TYPE_RE = re.compile(r"^[a-z][a-z0-9_]{1,47}$")
 
 
