@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from models.artifact import BUNDLED_DIR, ModelArtifact, load_model
+from models.artifact import BUNDLED_DIR, ModelArtifact, ModelError, load_model
 from service.db import repo
 
 log = logging.getLogger(__name__)
@@ -53,3 +54,52 @@ def load_active(db: Engine, registry_dir: Path, override: Path | None = None) ->
     register(db, model, registry_dir, activate=True)
     log.info("registered and activated the bundled model %s", model.version)
     return load_model(registry_dir / model.version)
+
+
+def activate(db: Engine, version: str) -> ModelArtifact:
+    """Make ``version`` active after checking its files load (sha256 included)."""
+    with db.connect() as conn:
+        row = repo.get_model_version(conn, id=version)
+    model = load_model(Path(row["path"]))
+    with db.begin() as conn:
+        repo.activate_model_version(conn, id=version)
+    return model
+
+
+def rollback(db: Engine) -> ModelArtifact:
+    """Activate the newest version registered before the active one."""
+    with db.connect() as conn:
+        versions = repo.list_model_versions(conn)  # newest first
+    ids = [v["id"] for v in versions]
+    active = next((v["id"] for v in versions if v["active"]), None)
+    if active is None:
+        raise ModelError("no active model version to roll back from")
+    older = ids[ids.index(active) + 1 :]
+    if not older:
+        raise ModelError(f"{active} is the oldest registered version: nothing to roll back to")
+    return activate(db, older[0])
+
+
+class ActiveModelWatcher:
+    """Swaps the stream engine's model when another process (``drillwatch models activate``)
+    changes the active version in the database; call ``check`` periodically."""
+
+    def __init__(self, db: Engine, swap: Callable[[ModelArtifact], None], current: str) -> None:
+        self.db, self.swap, self.current = db, swap, current
+
+    def check(self) -> str | None:
+        with self.db.connect() as conn:
+            active = repo.get_active_model_version(conn)
+        if active is None or active["id"] == self.current:
+            return None
+        try:
+            model = load_model(Path(active["path"]))
+        except ModelError:
+            log.exception(
+                "active model %s cannot be loaded; keeping %s", active["id"], self.current
+            )
+            return None
+        self.swap(model)
+        self.current = model.version
+        log.info("switched to model %s", model.version)
+        return model.version

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,7 +62,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from models.artifact import BUNDLED_DIR
+    from models.registry import register
     from pipelines.files import read_dataset
     from pipelines.train import TrainConfig, train_model
 
@@ -80,20 +81,57 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not wells:
         print(f"drillwatch train: no well files in {data}", file=sys.stderr)
         return 2
-    out = Path(args.out) if args.out else BUNDLED_DIR
+    settings = get_settings()
+    version = args.version or datetime.now(UTC).strftime("clf-%Y%m%dT%H%M%SZ")
+    out = Path(args.out) if args.out else settings.registry_dir / version
     cfg = TrainConfig(n_estimators=args.trees, seed=args.seed)
     model = train_model(
         wells,
         accidents,
         out,
         cfg=cfg,
-        version=args.version,
+        version=version,
         data_summary={"source": str(data), "wells": sorted(wells), "accidents": len(accidents)},
     )
-    print(
-        json.dumps({"version": model.version, "path": str(out), **model.meta["metrics"]}, indent=2)
-    )
+    if not args.out:
+        register(_engine(), model, settings.registry_dir, activate=args.activate)
+    summary = {"version": model.version, "path": str(out), **model.meta["metrics"]}
+    print(json.dumps(summary, indent=2))
     return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from models.artifact import ModelError
+    from models.registry import activate, load_active, rollback
+    from service.db import repo
+
+    settings = get_settings()
+    engine = _engine()
+    load_active(engine, settings.registry_dir)  # registers the bundled model on first use
+    try:
+        if args.models_command == "activate":
+            print(f"active model: {activate(engine, args.id).version}")
+        elif args.models_command == "rollback":
+            print(f"active model: {rollback(engine).version}")
+    except (ModelError, repo.NotFound) as exc:
+        print(f"drillwatch models {args.models_command}: {exc}", file=sys.stderr)
+        return 2
+    if args.models_command == "list":
+        with engine.connect() as conn:
+            versions = repo.list_model_versions(conn)
+        print(f"  {'version':28} {'detector':11} {'created (UTC)':20} recall  FA/day  type acc")
+        for v in versions:
+            m = (v["metrics"] or {}).get("validation", {})
+            print(
+                f"{'*' if v['active'] else ' '} {v['id']:28} {v['detector']:11} "
+                f"{v['created_at']:%Y-%m-%d %H:%M:%S}  {_fmt(m.get('recall')):>6}  "
+                f"{_fmt(m.get('false_alarms_per_day')):>6}  {_fmt(m.get('type_accuracy')):>8}"
+            )
+    return 0
+
+
+def _fmt(value: object) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else "-"
 
 
 def cmd_stream(args: argparse.Namespace) -> int:
@@ -299,8 +337,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model on well files (simulator output)")
     p.add_argument("--data", required=True, help="directory of <well>.csv|.parquet + accidents.csv")
     p.add_argument("--wells", help="comma-separated well ids to use (default: all)")
-    p.add_argument("--out", help="model directory (default: the bundled model, models/bundled)")
+    p.add_argument(
+        "--out",
+        help="write the model here only (e.g. models/bundled); default: register it in "
+        "$DRILLWATCH_HOME/models and the database",
+    )
     p.add_argument("--version", help="version id (default: clf-<UTC time>)")
+    p.add_argument("--activate", action="store_true", help="make the registered model active")
     p.add_argument("--trees", type=_positive_int, default=300, help="boosting rounds")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_train)
@@ -315,6 +358,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7, help="simulation seed (sim)")
     p.add_argument("--well", help="well id for a single file (default: file name)")
     p.set_defaults(func=cmd_stream)
+
+    p = sub.add_parser("models", help="model registry: list, activate, roll back")
+    msub = p.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+    msub.add_parser("list", help="versions with validation metrics (* = active)").set_defaults(
+        func=cmd_models
+    )
+    q = msub.add_parser("activate", help="make a version active (a running service swaps to it)")
+    q.add_argument("id")
+    q.set_defaults(func=cmd_models)
+    msub.add_parser(
+        "rollback", help="activate the newest version registered before the active one"
+    ).set_defaults(func=cmd_models)
 
     p = sub.add_parser("import", help="import history: telemetry files or labelled accidents")
     isub = p.add_subparsers(dest="import_command", required=True, metavar="WHAT")
