@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -142,7 +143,7 @@ def parse_batch(payload: Any, *, max_samples: int) -> TelemetryBatch:
     """Validate a decoded JSON batch ``{"time": [...], "channels": {name: [...]}}``."""
     if not isinstance(payload, dict):
         raise BatchError("body", "expected a JSON object with 'time' and 'channels'")
-    unknown = set(payload) - {"time", "channels"}
+    unknown = set(payload) - {"time", "channels", "units"}
     if unknown:
         raise BatchError(sorted(unknown)[0], "unknown field")
     times = payload.get("time")
@@ -189,4 +190,26 @@ def parse_batch(payload: Any, *, max_samples: int) -> TelemetryBatch:
                     raise BatchError(f"{where}[{i}]", f"{v} is not finite; send null if missing")
                 raise BatchError(f"{where}[{i}]", f"expected a number or null, got {v!r}")
         arrays[name] = np.array(values, dtype=np.float64)  # None -> NaN
-    return TelemetryBatch(times_ns, arrays)
+    units = payload.get("units") or {}
+    if not isinstance(units, dict) or not all(isinstance(u, str) for u in units.values()):
+        raise BatchError(
+            "units", 'expected an object of channel name -> unit, e.g. {"HKLA": "klbf"}'
+        )
+    return apply_units(TelemetryBatch(times_ns, arrays), units)
+
+
+def apply_units(batch: TelemetryBatch, units: Mapping[str, str]) -> TelemetryBatch:
+    """Convert the named channels from their declared units to the internal units."""
+    if not units:
+        return batch
+    from pipelines.units import UnitError, convert
+
+    channels = dict(batch.channels)
+    for name, unit in units.items():
+        if name not in channels:
+            raise BatchError(f"units.{name}", "no such channel in the batch")
+        try:
+            channels[name] = convert(channels[name], unit, name)
+        except UnitError as exc:
+            raise BatchError(f"units.{name}", exc.reason) from None
+    return TelemetryBatch(batch.times_ns, channels)

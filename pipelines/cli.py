@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +15,8 @@ from service.settings import get_settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+
+    from pipelines.batch import TelemetryBatch
 
 log = logging.getLogger("drillwatch")
 
@@ -45,13 +48,33 @@ def cmd_serve(args: argparse.Namespace) -> int:
     }
     settings = settings.model_copy(update=overrides)
     settings.ensure_home()
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        access_log=args.access_log,
-    )
+    gateway = None
+    if args.wits0_port:
+        url = f"http://{settings.host}:{settings.port}"
+        gateway = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "pipelines.cli",
+                "wits0",
+                "--port",
+                str(args.wits0_port),
+                "--to",
+                url,
+            ]
+        )
+    try:
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level.lower(),
+            access_log=args.access_log,
+        )
+    finally:
+        if gateway is not None:
+            gateway.terminate()
+            gateway.wait(timeout=10)
     return 0
 
 
@@ -135,9 +158,13 @@ def _fmt(value: object) -> str:
 
 
 def cmd_stream(args: argparse.Namespace) -> int:
-    from pipelines.stream_client import Sender, file_feeds, run, sim_feeds
+    from pipelines.stream_client import Sender, Wits0Sender, file_feeds, run, sim_feeds
 
-    sender = Sender(args.to)
+    try:
+        sender: Sender | Wits0Sender = Wits0Sender(args.wits0) if args.wits0 else Sender(args.to)
+    except ValueError as exc:
+        print(f"drillwatch stream: {exc}", file=sys.stderr)
+        return 2
     if args.source == "sim":
         feeds, live_from = sim_feeds(
             args.wells, hours=args.hours, seed=args.seed, backfill_h=args.backfill_hours
@@ -172,15 +199,19 @@ def _engine() -> Engine:
 
 def cmd_import_telemetry(args: argparse.Namespace) -> int:
     from pipelines.batch import BatchError, validate_well_id
-    from pipelines.files import FileFormatError, read_telemetry_file
+    from pipelines.files import FileFormatError
+    from pipelines.imports import parse_units, read_any
     from service.db import repo, telemetry_store
 
     try:
-        well_id = validate_well_id(args.well)
-        batch = read_telemetry_file(Path(args.path))
+        batch, info = read_any(Path(args.path), units=parse_units(args.units))
+        well_id = validate_well_id(args.well or info.get("well_id") or "")
     except (BatchError, FileFormatError) as exc:
         print(f"drillwatch import telemetry: {exc}", file=sys.stderr)
         return 2
+    for key in ("collisions", "skipped"):
+        if info.get(key):
+            log.warning("%s: %s %s", args.path, key, info[key])
     engine = _engine()
     stored = 0
     day_ns = 86_400 * 1_000_000_000
@@ -236,7 +267,6 @@ def cmd_import_accidents(args: argparse.Namespace) -> int:
 def cmd_backtest(args: argparse.Namespace) -> int:
     from models.registry import load_active
     from pipelines.backtest import backtest
-    from pipelines.batch import TelemetryBatch
     from pipelines.evaluate import Accident, Alert
     from pipelines.files import read_dataset
     from pipelines.report import per_sample_auc, write_report
@@ -305,6 +335,76 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from pipelines.batch import BatchError, ns_to_iso, parse_time, validate_well_id
+    from pipelines.las import write_las
+    from service.db import repo, telemetry_store
+
+    try:
+        well_id = validate_well_id(args.well)
+        start = parse_time(args.start, "--start") if args.start else None
+        end = parse_time(args.end, "--end") if args.end else None
+    except BatchError as exc:
+        print(f"drillwatch export: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    fmt = args.format or {".las": "las", ".parquet": "parquet"}.get(out.suffix.lower(), "csv")
+    engine = _engine()
+    with engine.connect() as conn:
+        try:
+            repo.get_well(conn, well_id=well_id)
+        except repo.NotFound as exc:
+            print(f"drillwatch export: {exc}", file=sys.stderr)
+            return 2
+        batch = telemetry_store.read_range(conn, well_id=well_id, start_ns=start, end_ns=end)
+    if len(batch) == 0:
+        print(f"drillwatch export: well {well_id} has no telemetry in that range", file=sys.stderr)
+        return 2
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "las":
+        write_las(batch, out, well_id=well_id)
+    elif fmt == "parquet":
+        batch.to_frame().reset_index().to_parquet(out, index=False)
+    else:
+        frame = batch.to_frame()
+        frame.index = [ns_to_iso(int(t)) for t in batch.times_ns]
+        frame.index.name = "time"
+        frame.to_csv(out, float_format="%.10g")
+    print(f"well {well_id}: {len(batch)} samples written to {out} ({fmt})")
+    return 0
+
+
+def cmd_wits0(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from pipelines.stream_client import Sender
+    from pipelines.wits0 import serve_wits0
+
+    sender = Sender(args.to)
+
+    async def forward(well_id: str, batch: TelemetryBatch) -> None:
+        result = await asyncio.to_thread(sender.send, well_id, batch)
+        log.info("WITS0 %s: %d samples, %d stored", well_id, len(batch), result["stored"])
+
+    async def main_async() -> None:
+        await asyncio.to_thread(sender.wait_ready)
+        server = await serve_wits0(
+            args.host, args.port, forward, well_for_peer=lambda *_: args.well
+        )
+        log.info("WITS0 listener on %s:%d forwarding to %s", args.host, server.port, args.to)
+        async with server:
+            await server.serve_forever()
+
+    try:
+        asyncio.run(main_async())
+    except KeyboardInterrupt:
+        return 130
+    except (ConnectionError, OSError) as exc:
+        print(f"drillwatch wits0: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_db_upgrade(_: argparse.Namespace) -> int:
     engine = _engine()
     print(f"database {engine.url.render_as_string(hide_password=True)} is up to date")
@@ -326,6 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo-wells", type=int, help="also start a simulated fleet of N wells streaming in"
     )
     p.add_argument("--access-log", action="store_true", help="log every HTTP request")
+    p.add_argument("--wits0-port", type=int, help="also listen for WITS Level 0 on this TCP port")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(
@@ -351,6 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stream", help="send a simulated fleet or files to a server, as a rig")
     p.add_argument("--source", required=True, help="'sim' or a telemetry file / directory")
     p.add_argument("--to", default="http://127.0.0.1:8000", help="server base URL")
+    p.add_argument("--wits0", metavar="HOST:PORT", help="send WITS Level 0 frames over TCP instead")
     p.add_argument("--speed", type=_positive_float, default=1.0, help="x real time")
     p.add_argument("--wells", type=_positive_int, default=3, help="simulated wells (sim)")
     p.add_argument("--hours", type=_positive_float, default=12.0, help="hours to stream (sim)")
@@ -375,11 +477,14 @@ def build_parser() -> argparse.ArgumentParser:
     isub = p.add_subparsers(dest="import_command", required=True, metavar="WHAT")
     q = isub.add_parser(
         "telemetry",
-        help="a CSV or Parquet file: `time` column with offsets, one column per channel "
-        "in internal units, missing values empty",
+        help="a telemetry file: CSV/Parquet (`time` column with offsets, one column per "
+        "channel, missing values empty), WITSML 1.4.1.1 log (.xml) or LAS 2.0 (.las)",
     )
-    q.add_argument("path")
-    q.add_argument("--well", required=True, help="well id to store it under")
+    q.add_argument("path", help="a .csv, .parquet, .xml (WITSML 1.4.1.1 log) or .las file")
+    q.add_argument(
+        "--well", help="well id to store it under (default: the well named in a WITSML/LAS file)"
+    )
+    q.add_argument("--units", help="declared units of CSV/Parquet columns, e.g. HKLA=klbf,SPPA=psi")
     q.set_defaults(func=cmd_import_telemetry)
     q = isub.add_parser("accidents", help="a CSV file: well,type,start,end[,depth,notes]")
     q.add_argument("path")
@@ -393,6 +498,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="instead of stored wells: a directory of well files")
     p.add_argument("--out", required=True, help="output directory")
     p.set_defaults(func=cmd_backtest)
+
+    p = sub.add_parser("export", help="write a well's stored telemetry to CSV, Parquet or LAS")
+    p.add_argument("--well", required=True)
+    p.add_argument("--out", required=True, help="output file")
+    p.add_argument("--format", choices=["csv", "parquet", "las"], help="default: by suffix")
+    p.add_argument("--start", help="ISO-8601 with offset")
+    p.add_argument("--end", help="ISO-8601 with offset")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "wits0", help="WITS Level 0 TCP listener: frames from rigs are ingested into a server"
+    )
+    p.add_argument("--port", type=int, required=True, help="TCP port to listen on")
+    p.add_argument("--host", default="127.0.0.1", help="bind address")
+    p.add_argument("--to", default="http://127.0.0.1:8000", help="drillwatch server URL")
+    p.add_argument("--well", help="well id for connections whose frames carry no item 0101")
+    p.set_defaults(func=cmd_wits0)
 
     p = sub.add_parser("db", help="database maintenance")
     dbsub = p.add_subparsers(dest="db_command", required=True, metavar="ACTION")

@@ -9,6 +9,7 @@ directory of files (simulator output) keeping their time stamps.
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,8 +20,8 @@ import numpy as np
 import orjson
 
 from pipelines.backtest import chunks
-from pipelines.batch import TelemetryBatch
-from pipelines.files import read_telemetry_file
+from pipelines.batch import TelemetryBatch, ns_to_datetime
+from pipelines.imports import FORMATS, read_any
 
 log = logging.getLogger(__name__)
 NS = 1_000_000_000
@@ -72,7 +73,53 @@ class Sender:
         raise ConnectionError(f"well {well_id}: could not send after 5 attempts")
 
 
-def send_due(sender: Sender, feed: Feed, until_ns: int, batch_seconds: float) -> int:
+class Wits0Sender:
+    """Sends telemetry as WITS Level 0 frames over TCP, one connection per well (rig)."""
+
+    def __init__(self, address: str) -> None:
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"--wits0 {address!r} is not HOST:PORT")
+        self.host, self.port = host, int(port)
+        self.sockets: dict[str, socket.socket] = {}
+
+    def wait_ready(self, deadline_s: float = 180.0) -> None:
+        until = time.monotonic() + deadline_s
+        while True:
+            try:
+                socket.create_connection((self.host, self.port), timeout=5).close()
+                return
+            except OSError:
+                if time.monotonic() > until:
+                    raise ConnectionError(
+                        f"WITS0 listener {self.host}:{self.port} not reachable"
+                    ) from None
+                time.sleep(1.0)
+
+    def send(self, well_id: str, batch: TelemetryBatch) -> dict:
+        from pipelines.wits0 import encode_frame
+
+        sock = self.sockets.get(well_id)
+        if sock is None:
+            sock = self.sockets[well_id] = socket.create_connection((self.host, self.port))
+        names = list(batch.channels)
+        frames = [
+            encode_frame(
+                ns_to_datetime(int(t)),
+                {name: float(batch.channels[name][i]) for name in names},
+                well_id,
+            )
+            for i, t in enumerate(batch.times_ns)
+        ]
+        sock.sendall(b"".join(frames))
+        return {"alerts": []}  # WITS0 is one-way: alerts are seen on the server
+
+    def close(self) -> None:
+        for sock in self.sockets.values():
+            sock.close()
+
+
+def send_due(sender: Sender | Wits0Sender, feed: Feed, until_ns: int, batch_seconds: float) -> int:
     """Send the feed's samples up to ``until_ns`` in batches; returns alerts raised."""
     end = int(np.searchsorted(feed.batch.times_ns, until_ns, side="right"))
     if end <= feed.sent:
@@ -87,7 +134,7 @@ def send_due(sender: Sender, feed: Feed, until_ns: int, batch_seconds: float) ->
 
 def run(
     feeds: list[Feed],
-    sender: Sender,
+    sender: Sender | Wits0Sender,
     *,
     speed: float,
     live_from_ns: int,
@@ -122,9 +169,8 @@ def sim_feeds(
 
 
 def file_feeds(path: Path, well_id: str | None) -> list[Feed]:
+    """A telemetry file (any format of ``pipelines.imports``) or a directory of them."""
     if path.is_dir():
-        files = sorted(
-            p for p in path.iterdir() if p.suffix in (".csv", ".parquet") and p.stem != "accidents"
-        )
-        return [Feed(p.stem, read_telemetry_file(p)) for p in files]
-    return [Feed(well_id or path.stem, read_telemetry_file(path))]
+        files = sorted(p for p in path.iterdir() if p.suffix in FORMATS and p.stem != "accidents")
+        return [Feed(p.stem, read_any(p)[0]) for p in files]
+    return [Feed(well_id or path.stem, read_any(path)[0])]

@@ -9,12 +9,14 @@ together.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from models.analogues import majority_type
 from models.artifact import NORMAL, ModelArtifact
 from models.features import decision_ends, features_at, prepare
 from models.rigstate import RigState
@@ -23,6 +25,7 @@ from pipelines.batch import TelemetryBatch, ns_to_datetime
 
 log = logging.getLogger(__name__)
 NS = 1_000_000_000
+PIECE_S = 60.0  # longest piece of data fed at once; the buffer keeps this beyond the window
 
 
 @dataclass
@@ -35,6 +38,7 @@ class AlertEvent:
     rig_state: str
     model_version: str
     contributions: list[dict]
+    analogues: list[dict] = field(default_factory=list)  # nearest past windows, nearest first
 
     @property
     def time(self):
@@ -136,6 +140,25 @@ class StreamEngine:
             return dict(self._wells)
 
     def feed(self, well_id: str, batch: TelemetryBatch) -> FeedResult:
+        """Feed any amount of data: a long batch is fed in pieces of at most ``PIECE_S``
+        seconds, so the rolling buffer always covers the windows of every decision in it."""
+        if len(batch) == 0 or batch.times_ns[-1] - batch.times_ns[0] <= PIECE_S * NS:
+            return self._feed(well_id, batch)
+        bucket = (batch.times_ns - batch.times_ns[0]) // int(PIECE_S * NS)
+        edges = [0, *(np.flatnonzero(np.diff(bucket)) + 1).tolist(), len(batch)]
+        parts = [
+            self._feed(well_id, batch.select(slice(a, b))) for a, b in itertools.pairwise(edges)
+        ]
+        return FeedResult(
+            accepted=sum(p.accepted for p in parts),
+            late=sum(p.late for p in parts),
+            decisions=[d for p in parts for d in p.decisions],
+            alerts=[a for p in parts for a in p.alerts],
+            rig_state=parts[-1].rig_state,
+            last_time_ns=parts[-1].last_time_ns,
+        )
+
+    def _feed(self, well_id: str, batch: TelemetryBatch) -> FeedResult:
         state = self.well(well_id)
         with state.lock:
             model, policy = self._model, self._policy
@@ -150,7 +173,7 @@ class StreamEngine:
             if len(batch) == 0:
                 return FeedResult(0, late, [], [], state.rig_state, last)
             spec = model.spec
-            state.append(batch, keep_ns=int((spec.max_window + 60) * NS))
+            state.append(batch, keep_ns=int((spec.max_window + PIECE_S) * NS))
             ends = decision_ends(state.times_ns, self.stride_s, after_ns=state.last_decided_ns)
             if ends.size == 0:
                 return FeedResult(len(batch), late, [], [], state.rig_state, state.last_time_ns)
@@ -167,6 +190,14 @@ class StreamEngine:
                 decisions.append(Decision(t, p, rig))
                 fired = step(state.alert_state, policy, time_ns=t, probabilities=p, rig_state=rig)
                 if fired is not None:
+                    found = (
+                        model.analogues.search(rows[i], top=5)
+                        if model.analogues is not None
+                        else []
+                    )
+                    if model.meta.get("detector") == "analogue":
+                        # The paper's way: the alert names the type its analogues share.
+                        fired = analogue_type(found) or fired
                     alerts.append(
                         AlertEvent(
                             well_id=well_id,
@@ -177,6 +208,7 @@ class StreamEngine:
                             rig_state=rig,
                             model_version=model.version,
                             contributions=model.contributions(rows[i], classes.index(fired)),
+                            analogues=found,
                         )
                     )
             state.last_decided_ns = int(state.times_ns[ends[-1]])
@@ -184,6 +216,11 @@ class StreamEngine:
             return FeedResult(
                 len(batch), late, decisions, alerts, state.rig_state, state.last_time_ns
             )
+
+
+def analogue_type(found: list[dict]) -> str | None:
+    """The accident type most similar analogues share (normal windows do not vote)."""
+    return majority_type([a for a in found if a.get("type") != NORMAL])
 
 
 def normal_probability(decision: Decision) -> float:

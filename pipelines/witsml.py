@@ -251,9 +251,8 @@ def _parse_numbers(
     path: Path, strings: list[str], curve: str, where_row: Any
 ) -> tuple[np.ndarray, np.ndarray]:
     """Strings → float64 (empty → NaN); returns the values and the empty mask."""
-    array = np.array(strings, dtype=str)
-    empty = array == ""
-    array[empty] = "nan"
+    empty = np.fromiter((not s for s in strings), dtype=bool, count=len(strings))
+    array = np.array([s or "nan" for s in strings], dtype=str)
     try:
         values = array.astype(np.float64)
     except ValueError:

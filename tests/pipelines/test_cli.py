@@ -2,6 +2,7 @@
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,54 @@ def test_an_accident_type_that_is_not_a_name_is_refused(
     bad.write_text("well,type,start,end\nW1,Meteor Strike!,2026-01-01T00:00:00Z,\n")
     assert main(["import", "accidents", str(bad)]) == 2
     assert "Meteor Strike!" in capsys.readouterr().err
+
+
+VOLVE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "volve"
+
+
+@pytest.fixture
+def volve_gwd() -> Path:
+    path = VOLVE / "F-9_GwdTime.xml"
+    if not path.exists():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{path} is missing")
+        pytest.skip(f"{path} is missing")
+    return path
+
+
+def test_a_real_volve_witsml_log_imports_exports_to_las_and_back_unchanged(
+    home: Path, volve_gwd: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import numpy as np
+    import pandas as pd
+
+    assert main(["import", "telemetry", str(volve_gwd)]) == 0
+    assert "well NO_15_9-F-9_A: 8084 samples read" in capsys.readouterr().out
+    las = tmp_path / "volve.las"
+    assert main(["export", "--well", "NO_15_9-F-9_A", "--out", str(las)]) == 0
+    assert main(["import", "telemetry", str(las), "--well", "VOLVE-COPY"]) == 0
+    for well, name in (("NO_15_9-F-9_A", "a.csv"), ("VOLVE-COPY", "b.csv")):
+        assert main(["export", "--well", well, "--out", str(tmp_path / name)]) == 0
+    a = pd.read_csv(tmp_path / "a.csv", index_col="time")
+    b = pd.read_csv(tmp_path / "b.csv", index_col="time")
+    b.columns = [{c.upper(): c for c in a.columns}.get(c, c) for c in b.columns]  # LAS is upper
+    assert list(a.index) == list(b.index)
+    for column in ("HKLA", "RPMA", "MFIA", "SPPA", "TQA", "WOBA", "DBTM"):
+        np.testing.assert_allclose(b[column], a[column], rtol=1e-9, equal_nan=True)
+    assert 300 < a["HKLA"].median() < 1500  # hundreds of kN
+    assert a["RPMA"].between(0, 200).all()
+    assert a["MFIA"].max() > 1000  # thousands of L/min
+    assert a["SPPA"].max() > 1000  # thousands of kPa
+    out = tmp_path / "bt"
+    assert main(["backtest", "--wells", "NO_15_9-F-9_A", "--out", str(out)]) == 0
+    assert (out / "timeline_NO_15_9-F-9_A.png").exists()
+
+
+def test_a_truncated_witsml_file_is_refused_with_its_line(
+    home: Path, volve_gwd: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = volve_gwd.read_text()
+    bad = tmp_path / "truncated.xml"
+    bad.write_text(text[: len(text) // 2])
+    assert main(["import", "telemetry", str(bad), "--well", "T1"]) == 2
+    assert "line" in capsys.readouterr().err

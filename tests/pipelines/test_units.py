@@ -208,7 +208,12 @@ def test_alias_file_path_comes_from_the_environment_mapping(tmp_path: Path) -> N
 
 def test_two_curves_for_one_channel_the_canonical_name_wins() -> None:
     mapping = map_curves(["HKLD", "HKLA", "HOOKLOAD", "bad name!", "MWIN"])
-    assert mapping.channels == {"HKLD": "HKLD", "HKLA": "HKLA", "HOOKLOAD": "HOOKLOAD", "MWIN": "MWIN"}
+    assert mapping.channels == {
+        "HKLD": "HKLD",
+        "HKLA": "HKLA",
+        "HOOKLOAD": "HOOKLOAD",
+        "MWIN": "MWIN",
+    }
     assert mapping.collisions == {"HKLD": "HKLA", "HOOKLOAD": "HKLA"}
     assert mapping.invalid == ["bad name!"]
     first = map_curves(["HKLD", "HOOKLOAD"])

@@ -145,3 +145,28 @@ def test_the_dashboard_is_served_without_any_cdn(client: TestClient) -> None:
     assert '<script src="/static/app.js">' in page.text
     assert "http" not in page.text.replace("http-equiv", "")
     assert client.get("/static/app.js").status_code == 200
+
+
+def test_declared_units_are_converted_to_internal_units(client: TestClient) -> None:
+    body = {
+        "time": ["2024-03-01T06:00:00Z", "2024-03-01T06:00:01Z"],
+        "channels": {"HKLA": [100.0, 200.0], "SPPA": [1000.0, None]},
+        "units": {"HKLA": "klbf", "SPPA": "psi"},
+    }
+    r = client.post(URL, content=orjson.dumps(body))
+    assert r.status_code == 200, r.text
+    data = client.get(URL).json()["channels"]
+    assert data["HKLA"] == pytest.approx([444.822, 889.644], rel=1e-5)  # 1 klbf = 4.448 kN
+    assert data["SPPA"][0] == pytest.approx(6894.757, rel=1e-6)
+
+
+def test_an_unknown_unit_is_refused_naming_the_channel(client: TestClient) -> None:
+    body = {
+        "time": ["2024-03-01T06:00:00Z"],
+        "channels": {"HKLA": [1]},
+        "units": {"HKLA": "furlong"},
+    }
+    r = client.post(URL, content=orjson.dumps(body))
+    assert r.status_code == 422
+    assert r.json()["field"] == "units.HKLA"
+    assert stored_samples(client) == 0
