@@ -1,0 +1,93 @@
+"use strict";
+// A small canvas time-series chart: several series, alert markers and a background band
+// (rig state). Served by the app; no external library, no CDN.
+
+const CHART_COLORS = ["#58a6ff", "#f0883e", "#3fb950", "#d2a8ff", "#ff7b72", "#e3b341", "#79c0ff"];
+
+function niceRange(lo, hi) {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [0, 1];
+  if (lo === hi) return [lo - 1, hi + 1];
+  const pad = (hi - lo) * 0.08;
+  return [lo - pad, hi + pad];
+}
+
+function fmtClock(ms) {
+  return new Date(ms).toISOString().slice(11, 16);
+}
+
+// opts: {x: [number], series: [{name, values, color}], markers: [{x, label, color}],
+//        bands: [{x0, x1, color, label}], xFormat: fn, title}
+function drawChart(canvas, opts) {
+  const dpr = window.devicePixelRatio || 1;
+  const width = canvas.clientWidth || 600;
+  const height = canvas.clientHeight || 160;
+  canvas.width = width * dpr;
+  canvas.height = height * dpr;
+  const ctx = canvas.getContext("2d");
+  ctx.scale(dpr, dpr);
+  ctx.clearRect(0, 0, width, height);
+  const left = 64, right = 12, top = 18, bottom = 22;
+  const w = width - left - right, h = height - top - bottom;
+  const xs = opts.x;
+  const xFormat = opts.xFormat || fmtClock;
+  if (!xs.length) {
+    ctx.fillStyle = "#8a96a3";
+    ctx.fillText("no data", left + 8, top + 20);
+    return;
+  }
+  const x0 = xs[0], x1 = xs[xs.length - 1] === x0 ? x0 + 1 : xs[xs.length - 1];
+  let lo = Infinity, hi = -Infinity;
+  for (const s of opts.series) for (const v of s.values) if (v !== null && Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  const [y0, y1] = niceRange(lo, hi);
+  const X = (x) => left + ((x - x0) / (x1 - x0)) * w;
+  const Y = (y) => top + h - ((y - y0) / (y1 - y0)) * h;
+  for (const b of opts.bands || []) {
+    ctx.fillStyle = b.color;
+    ctx.fillRect(X(Math.max(b.x0, x0)), top, Math.max(1, X(Math.min(b.x1, x1)) - X(Math.max(b.x0, x0))), h);
+  }
+  ctx.strokeStyle = "#2a3540";
+  ctx.fillStyle = "#8a96a3";
+  ctx.font = "11px system-ui, sans-serif";
+  ctx.lineWidth = 1;
+  for (let i = 0; i <= 4; i++) {
+    const y = y0 + ((y1 - y0) * i) / 4;
+    ctx.beginPath(); ctx.moveTo(left, Y(y)); ctx.lineTo(left + w, Y(y)); ctx.stroke();
+    ctx.fillText(Math.abs(y) >= 1000 ? y.toFixed(0) : y.toPrecision(3), 4, Y(y) + 4);
+  }
+  for (let i = 0; i <= 5; i++) {
+    const x = x0 + ((x1 - x0) * i) / 5;
+    const label = xFormat(x);
+    const lw = ctx.measureText(label).width;
+    ctx.fillText(label, Math.min(Math.max(X(x) - lw / 2, left), width - lw - 2), height - 6);
+  }
+  opts.series.forEach((s, k) => {
+    ctx.strokeStyle = s.color || CHART_COLORS[k % CHART_COLORS.length];
+    ctx.lineWidth = s.width || 1.4;
+    ctx.setLineDash(s.dash || []);
+    ctx.beginPath();
+    let pen = false;
+    s.values.forEach((v, i) => {
+      const x = (s.x || xs)[i];
+      if (v === null || !Number.isFinite(v)) { pen = false; return; }
+      if (pen) ctx.lineTo(X(x), Y(v)); else ctx.moveTo(X(x), Y(v));
+      pen = true;
+    });
+    ctx.stroke();
+    ctx.setLineDash([]);
+  });
+  for (const m of opts.markers || []) {
+    if (m.x < x0 || m.x > x1) continue;
+    ctx.strokeStyle = m.color || "#f85149";
+    ctx.lineWidth = 2;
+    ctx.beginPath(); ctx.moveTo(X(m.x), top); ctx.lineTo(X(m.x), top + h); ctx.stroke();
+    ctx.fillStyle = m.color || "#f85149";
+    ctx.fillText(m.label || "", X(m.x) + 3, top + 10);
+  }
+  let lx = left + 4;
+  ctx.font = "12px system-ui, sans-serif";
+  opts.series.forEach((s, k) => {
+    ctx.fillStyle = s.color || CHART_COLORS[k % CHART_COLORS.length];
+    ctx.fillText(s.name, lx, 12);
+    lx += ctx.measureText(s.name).width + 14;
+  });
+}
