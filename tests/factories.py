@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import httpx
 import numpy as np
+import orjson
+import pytest
+from sqlalchemy import Engine
 
+from models.artifact import BUNDLED_DIR, load_model
+from pipelines.backtest import chunks
 from pipelines.batch import NS_PER_S, TelemetryBatch, datetime_to_ns
+from pipelines.simulate import SimWell, random_profile, simulate_well
+from pipelines.streaming import StreamEngine
 
 DEFAULT_CHANNELS = ("HKLA", "TQA", "SPPA", "MFIA")
 T0 = datetime(2024, 3, 1, 6, 0, tzinfo=UTC)
@@ -74,3 +84,103 @@ def assert_batches_equal(actual: TelemetryBatch, expected: TelemetryBatch) -> No
         got = actual.channels[name]
         assert got.dtype == np.float64, name
         assert np.array_equal(got.view(np.int64), values.view(np.int64)), name
+
+
+def insert_alert(
+    engine: Engine,
+    well_id: str = "W-1",
+    *,
+    time: datetime = T0,
+    type: str = "stuck_pipe",
+    analogues: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """A stored ``open`` alert (its well created if needed), as the detector would raise it."""
+    from service.db import repo
+
+    with engine.begin() as conn:
+        repo.ensure_well(conn, well_id=well_id)
+        return repo.insert_alert(
+            conn,
+            well_id=well_id,
+            time=time,
+            type=type,
+            probability=0.91,
+            probabilities={"normal": 0.04, type: 0.91},
+            rig_state="rotary_drilling",
+            model_version="test",
+            analogues=analogues,
+            contributions=[{"feature": "HKLA__mean", "value": 0.4}],
+        )
+
+
+# ---------------------------------------------------------------- live-server scenarios
+
+JSON = {"content-type": "application/json"}
+ALL_CHANNELS = ("DBTM", "DMEA", "BPOS", "HKLA", "WOBA", "TQA", "RPMA", "SPPA", "MFIA", "MFOA")
+
+# Simulated accidents (type, seed) on a 2-h well with the onset at 80 min, in order of
+# preference. The first one that the bundled model, replayed in-process through the live
+# path, alerts on with its own type is streamed to the server. With bundled-v1 that is the
+# first: a kick, seed 1, alerted at ~87.5 min. The others keep the test meaningful when the
+# bundled model is re-trained.
+SCENARIOS = (("kick", 1), ("kick", 5), ("stuck_pipe", 1), ("kick", 2), ("lost_circulation", 1))
+ONSET_S = 80 * 60
+HOURS = 2.0
+SIM_START = datetime(2026, 1, 1, tzinfo=UTC)  # minute-aligned; shifted to "now" to be sent
+CHUNK_S = 60
+
+
+@dataclass
+class Scenario:
+    well_id: str
+    type: str
+    seed: int
+    well: SimWell
+    alert_chunk: int  # index of the 60-s batch whose ingest raises the alert
+
+
+def find_scenario(well_id: str) -> Scenario:
+    model = load_model(BUNDLED_DIR)
+    tried = []
+    for kind, seed in SCENARIOS:
+        profile = random_profile(well_id, np.random.default_rng(seed))
+        well = simulate_well(
+            profile, start=SIM_START, hours=HOURS, seed=seed, accidents=[(kind, ONSET_S)]
+        )
+        engine = StreamEngine(model)
+        for i, part in enumerate(chunks(well.to_batch(), CHUNK_S)):
+            alerts = engine.feed(well_id, part).alerts
+            if alerts:
+                tried.append(f"{kind}/seed {seed}: {alerts[0].type} at batch {i}")
+                if alerts[0].type == kind:
+                    return Scenario(well_id, kind, seed, well, i)
+                break
+        else:
+            tried.append(f"{kind}/seed {seed}: no alert")
+    pytest.fail(f"model {model.version} alerts on none of the simulated accidents: {tried}")
+
+
+def minute_now() -> datetime:
+    """Now, floored to the minute (keeps the 10-s decision grid aligned with the data)."""
+    return datetime.now(UTC).replace(second=0, microsecond=0)
+
+
+def post_batch(client: httpx.Client, well_id: str, batch: TelemetryBatch) -> dict[str, Any]:
+    r = client.post(
+        f"/api/v1/wells/{well_id}/telemetry",
+        content=orjson.dumps(batch.to_json_dict()),
+        headers=JSON,
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def post_quiet_well(client: httpx.Client, well_id: str, seed: int) -> dict[str, Any]:
+    """Two minutes of ordinary drilling telemetry ending about a minute ago."""
+    batch = make_batch(minute_now() - timedelta(minutes=3), n=120, channels=ALL_CHANNELS, seed=seed)
+    return post_batch(client, well_id, batch)
+
+
+def fmt_utc(iso: str) -> str:
+    """How the dashboard shows a time: ``YYYY-MM-DD HH:MM:SS`` in UTC."""
+    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")

@@ -39,3 +39,24 @@ def test_an_undetected_accident_lowers_recall() -> None:
     m = evaluate([], [Accident("W1", "kick", at(600), at(630))], {"W1": (at(0), at(1440))})
     assert m["recall"] == 0.0
     assert m["per_type"]["kick"]["detected"] == 0
+
+
+def test_the_table_lists_every_type_and_the_false_alarm_rate() -> None:
+    from pipelines.evaluate import format_table
+
+    accidents = [Accident("W1", "kick", at(600), at(630))]
+    m = evaluate([Alert("W1", at(590), "kick")], accidents, {"W1": (at(0), at(1440))})
+    text = format_table(m, "held-out")
+    assert text.splitlines()[0] == "held-out"
+    assert any(line.startswith("kick") and "1.00" in line for line in text.splitlines())
+    assert "false alarms: 0" in text
+
+
+def test_held_out_sets_are_new_wells_and_the_shifted_set_has_other_profiles() -> None:
+    from pipelines.backtest import simulated_dataset
+
+    plain, plain_acc = simulated_dataset(2, hours=2, seed=5)
+    shifted, _ = simulated_dataset(2, hours=2, seed=5, shifted=True)
+    assert set(plain).isdisjoint(shifted)
+    assert all(w.startswith("SHIFT-5-") for w in shifted)
+    assert all(a.well_id in plain for a in plain_acc)

@@ -9,9 +9,7 @@ from pipelines.batch import TelemetryBatch
 from pipelines.streaming import StreamEngine
 
 
-def test_live_decisions_equal_batch_features_of_the_whole_well(
-    small_model, sim_wells
-) -> None:
+def test_live_decisions_equal_batch_features_of_the_whole_well(small_model, sim_wells) -> None:
     well = sim_wells[0]
     batch = TelemetryBatch.from_frame(well.frame.iloc[: 3 * 3600])
     spec = small_model.spec
@@ -47,3 +45,42 @@ def test_replay_is_deterministic(small_model, sim_wells) -> None:
     first = replay(StreamEngine(small_model), "W", batch)
     second = replay(StreamEngine(small_model), "W", batch, batch_seconds=13)
     assert [d.probabilities for d in first[1]] == [d.probabilities for d in second[1]]
+
+
+def test_every_alert_carries_its_five_nearest_analogues(small_model, sim_wells) -> None:
+    from dataclasses import replace
+
+    eager = replace(
+        small_model,
+        meta={**small_model.meta, "thresholds": dict.fromkeys(small_model.classes[1:], 0.05)},
+    )
+    well = sim_wells[0]
+    alerts, _ = replay(StreamEngine(eager), well.profile.well_id, well.to_batch())
+    assert alerts
+    for alert in alerts:
+        assert len(alert.analogues) == 5
+        sims = [a["similarity"] for a in alert.analogues]
+        assert sims == sorted(sims, reverse=True)
+        assert {"well_id", "time", "type", "time_to_start_s", "rig_state"} <= set(
+            alert.analogues[0]
+        )
+
+
+def test_the_analogue_detector_names_the_type_its_analogues_share(small_model, sim_wells) -> None:
+    from dataclasses import replace
+
+    from pipelines.streaming import analogue_type
+
+    paper = replace(
+        small_model,
+        meta={
+            **small_model.meta,
+            "detector": "analogue",
+            "thresholds": dict.fromkeys(small_model.classes[1:], 0.05),
+        },
+    )
+    well = sim_wells[0]
+    alerts, _ = replay(StreamEngine(paper), well.profile.well_id, well.to_batch())
+    assert alerts
+    for alert in alerts:
+        assert alert.type == (analogue_type(alert.analogues) or alert.type)

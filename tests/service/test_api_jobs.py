@@ -1,0 +1,86 @@
+"""Retraining as a background job on the stored telemetry and accidents (both backends)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pipelines.batch import TelemetryBatch
+from service.db import repo, telemetry_store
+
+
+@pytest.fixture(scope="module")
+def fleet() -> list[Any]:
+    from pipelines.simulate import simulate_fleet
+
+    return simulate_fleet(3, hours=6, seed=101)
+
+
+def _store_fleet(client: TestClient, fleet: list[Any]) -> None:
+    with client.app.state.db.begin() as conn:
+        for well in fleet:
+            well_id = well.profile.well_id
+            repo.ensure_well(conn, well_id=well_id)
+            batch = TelemetryBatch.from_frame(well.frame)
+            telemetry_store.store_batch(conn, well_id=well_id, batch=batch)
+        rows = [
+            {"well_id": a.well_id, "type": a.type, "start": a.start, "end": a.end}
+            for well in fleet
+            for a in well.accidents
+        ]
+        repo.insert_accidents(conn, rows=rows)
+
+
+def _wait(client: TestClient, job_id: str, timeout_s: float = 120.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/v1/jobs/{job_id}").json()
+        if job["status"] in ("succeeded", "failed"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish within {timeout_s} s")
+
+
+@pytest.mark.slow
+def test_a_retrain_job_registers_and_activates_a_new_version(
+    client: TestClient, fleet: list[Any]
+) -> None:
+    _store_fleet(client, fleet)
+    r = client.post(
+        "/api/v1/models/retrain", json={"n_estimators": 5, "folds": 2, "activate": True}
+    )
+    assert r.status_code == 202, r.text
+    assert r.json()["status"] in ("queued", "running")
+    job = _wait(client, r.json()["id"])
+    assert job["status"] == "succeeded", job["error"]
+    version = job["result"]["model_id"]
+    assert client.app.state.stream.model.version == version
+    models = {m["id"]: m["active"] for m in client.get("/api/v1/models").json()}
+    assert models[version] is True and sum(models.values()) == 1
+    assert [j["id"] for j in client.get("/api/v1/jobs").json()] == [job["id"]]
+
+
+def test_a_retrain_without_data_fails_with_the_reason(client: TestClient) -> None:
+    bundled = client.app.state.stream.model.version
+    r = client.post("/api/v1/models/retrain", json={})
+    assert r.status_code == 202
+    job = _wait(client, r.json()["id"])
+    assert job["status"] == "failed" and "no stored telemetry" in job["error"]
+    assert client.app.state.stream.model.version == bundled
+
+
+def test_retrain_requests_are_validated(client: TestClient) -> None:
+    r = client.post("/api/v1/models/retrain", json={"wells": ["NOPE"]})
+    assert r.status_code == 422 and r.json()["field"] == "wells.0"
+    r = client.post("/api/v1/models/retrain", json={"n_estimators": 0})
+    assert r.status_code == 422 and r.json()["field"] == "n_estimators"
+    r = client.post("/api/v1/models/retrain", json={"folds": "two"})
+    assert r.status_code == 422 and r.json()["field"] == "folds"
+    assert client.get("/api/v1/jobs/nope").status_code == 404
+    assert client.get("/api/v1/jobs").json() == []
+    running = client.app.state.jobs.create("retrain", {})  # as if one were queued
+    r = client.post("/api/v1/models/retrain", json={})
+    assert r.status_code == 409 and running.id in r.json()["reason"]
