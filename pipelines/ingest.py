@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from pipelines.batch import TelemetryBatch, ns_to_datetime
+from pipelines.quality import QualityNotice
+from pipelines.quality import check as check_quality
 from pipelines.streaming import StreamEngine
 from service.db import repo, telemetry_store
 
@@ -33,6 +35,7 @@ class IngestResult:
     last_sample_at: str | None
     well_created: bool
     alerts: list[dict[str, Any]] = field(default_factory=list)
+    notices: list[QualityNotice] = field(default_factory=list)  # new data-quality notices
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +48,7 @@ class IngestResult:
             "rig_state": self.rig_state,
             "last_sample_at": self.last_sample_at,
             "alerts": [a["id"] for a in self.alerts],
+            "quality": [n.as_dict() for n in self.notices],
         }
 
 
@@ -52,6 +56,31 @@ class Ingestor:
     def __init__(self, db: Engine, stream: StreamEngine) -> None:
         self.db = db
         self.stream = stream
+        # Data-quality notices per well, newest state of each (channel, kind, start).
+        self.quality: dict[str, dict[tuple[str, str, str], QualityNotice]] = {}
+
+    def check_quality(self, well_id: str) -> list[QualityNotice]:
+        """Run the data-quality checks on the well's live window; returns new notices."""
+        state = self.stream.well(well_id)
+        with state.lock:
+            notices = check_quality(well_id, state.times_ns, state.channels)
+        known = self.quality.setdefault(well_id, {})
+        fresh = []
+        for notice in notices:
+            key = (notice.channel, notice.kind, notice.start)
+            if key not in known:
+                fresh.append(notice)
+                log.warning(
+                    "data quality on well %s: %s %s %s",
+                    well_id,
+                    notice.kind,
+                    notice.channel,
+                    notice.detail,
+                )
+            known[key] = notice
+        while len(known) > 500:  # keep the most recent
+            known.pop(next(iter(known)))
+        return fresh
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -86,6 +115,7 @@ class Ingestor:
             last = ns_to_datetime(fed.last_time_ns) if fed.last_time_ns is not None else None
             if last is not None:
                 repo.touch_well(conn, well_id=well_id, last_sample_at=last, rig_state=fed.rig_state)
+        notices = self.check_quality(well_id) if fed.accepted else []
         for alert in alerts:
             log.warning(
                 "ALERT %s on well %s at %s (p=%.2f, rig state %s)",
@@ -105,4 +135,5 @@ class Ingestor:
             last_sample_at=last.isoformat() if last else None,
             well_created=created,
             alerts=alerts,
+            notices=notices,
         )

@@ -170,3 +170,16 @@ def test_an_unknown_unit_is_refused_naming_the_channel(client: TestClient) -> No
     assert r.status_code == 422
     assert r.json()["field"] == "units.HKLA"
     assert stored_samples(client) == 0
+
+
+def test_a_flat_lined_sensor_is_reported_as_a_data_quality_notice_not_an_alert(
+    client: TestClient,
+) -> None:
+    batch = make_batch(T0, n=1200, channels=("HKLA", "SPPA", "MFIA"))
+    batch.channels["SPPA"][:] = 18000.0
+    r = client.post(URL, content=body_of(batch))
+    assert r.status_code == 200
+    notices = r.json()["quality"]
+    assert [(n["kind"], n["channel"]) for n in notices] == [("flatline", "SPPA")]
+    again = client.post(URL, content=body_of(make_batch(T0.replace(hour=7), n=10)))
+    assert again.json()["quality"] == []  # reported once, not with every batch
