@@ -21,9 +21,19 @@ from models.registry import load_active
 from pipelines.ingest import Ingestor
 from pipelines.streaming import StreamEngine
 from service import errors
-from service.api import alerts, health, stream, telemetry, wells
+from service.api import (
+    accidents,
+    alerts,
+    health,
+    jobs,
+    metrics,
+    models,
+    stream,
+    telemetry,
+    wells,
+)
 from service.db.engine import make_engine, migrate
-from service.events import Broadcaster
+from service.events import Broadcaster, Jobs, Metrics
 from service.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -72,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.stream = engine
         app.state.ingestor = Ingestor(db, engine)
         app.state.broadcaster = Broadcaster()
+        app.state.metrics = Metrics()
+        app.state.jobs = Jobs()
         demo = _start_demo(settings) if settings.demo_wells > 0 else None
         log.info(
             "drillwatch ready: model %s, database %s", model.version, db.url.render_as_string()
@@ -92,7 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (telemetry, wells, alerts, stream, health):
+    for module in (telemetry, wells, accidents, alerts, models, jobs, stream, health, metrics):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from pipelines.ingest import Ingestor
 from pipelines.streaming import StreamEngine
-from service.events import Broadcaster
+from service.events import Broadcaster, Jobs, Metrics
 from service.settings import Settings
 
 
@@ -33,8 +33,18 @@ def _broadcaster(request: Request) -> Broadcaster:
     return request.app.state.broadcaster
 
 
+def _metrics(request: Request) -> Metrics:
+    return request.app.state.metrics
+
+
+def _jobs(request: Request) -> Jobs:
+    return request.app.state.jobs
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 DbDep = Annotated[Engine, Depends(_db)]
 IngestorDep = Annotated[Ingestor, Depends(_ingestor)]
 StreamDep = Annotated[StreamEngine, Depends(_stream)]
 BroadcasterDep = Annotated[Broadcaster, Depends(_broadcaster)]
+MetricsDep = Annotated[Metrics, Depends(_metrics)]
+JobsDep = Annotated[Jobs, Depends(_jobs)]

@@ -1,4 +1,4 @@
-"""Server-Sent Events: alerts, alert status changes and per-well status, as they happen."""
+"""Server-Sent Events: alerts, alert status changes, per-well status and model swaps."""
 
 from __future__ import annotations
 
@@ -17,7 +17,17 @@ HEARTBEAT_S = 15.0
 
 @router.get(
     "/stream",
-    summary="Live events (text/event-stream): `alert`, `alert_status`, `well`",
+    summary="Live events (text/event-stream): `alert`, `alert_status`, `well`, `model`, `job`",
+    description=(
+        "Each event is `event: <name>` and `data: <JSON>`; comments (`: heartbeat`) every "
+        f"{HEARTBEAT_S:g} s.\n\n"
+        "- `alert`: a new alert, as `GET /api/v1/alerts/{id}` returns it\n"
+        "- `alert_status`: `{id, well_id, type, status, who, comment, at, accident_id}` after "
+        "an acknowledge, confirm (with `accident_id`) or dismiss\n"
+        "- `well`: `{id, last_sample_at, rig_state, created}` after each ingested batch\n"
+        "- `model`: `{id, version, active}` after a model version is activated\n"
+        "- `job`: the job (as `GET /api/v1/jobs/{id}`) when a background job ends"
+    ),
     response_class=StreamingResponse,
 )
 async def stream(request: Request, broadcaster: BroadcasterDep) -> StreamingResponse:

@@ -18,7 +18,7 @@ from pipelines.batch import (
     validate_well_id,
 )
 from service.db import repo, telemetry_store
-from service.deps import BroadcasterDep, DbDep, IngestorDep, SettingsDep
+from service.deps import BroadcasterDep, DbDep, IngestorDep, MetricsDep, SettingsDep
 from service.errors import ApiError
 
 router = APIRouter(prefix="/api/v1/wells", tags=["telemetry"])
@@ -85,6 +85,7 @@ async def ingest_telemetry(
     settings: SettingsDep,
     ingestor: IngestorDep,
     broadcaster: BroadcasterDep,
+    metrics: MetricsDep,
 ) -> dict[str, Any]:
     validate_well_id(well_id)
     content_type = request.headers.get("content-type", "application/json")
@@ -93,6 +94,11 @@ async def ingest_telemetry(
     body = await read_limited(request, settings.max_body_bytes)
     batch = parse_batch(decode_json(body), max_samples=settings.max_batch_samples)
     result = await anyio.to_thread.run_sync(ingestor.ingest, well_id, batch)
+    metrics.count_ingest(
+        received=result.received,
+        stored=result.stored,
+        alert_types=[str(a["type"]) for a in result.alerts],
+    )
     for alert in result.alerts:
         broadcaster.publish("alert", alert)
     broadcaster.publish(

@@ -465,13 +465,79 @@ def insert_accidents(conn: Connection, *, rows: Iterable[Mapping[str, Any]]) -> 
     return len(values)
 
 
-def list_accidents(conn: Connection, *, well_id: str | None = None) -> list[Row]:
-    """Accidents ordered by well and start time."""
+def list_accidents(
+    conn: Connection,
+    *,
+    well_id: str | None = None,
+    type: str | None = None,
+    alert_id: int | None = None,
+) -> list[Row]:
+    """Accidents ordered by well and start time, optionally of one well, type or alert."""
     stmt = select(accidents)
     if well_id is not None:
         stmt = stmt.where(accidents.c.well_id == well_id)
+    if type is not None:
+        stmt = stmt.where(accidents.c.type == type)
+    if alert_id is not None:
+        stmt = stmt.where(accidents.c.alert_id == alert_id)
     stmt = stmt.order_by(accidents.c.well_id, accidents.c.start, accidents.c.id)
     return [_row(r) for r in conn.execute(stmt).mappings()]
+
+
+def insert_accident(conn: Connection, **fields: Any) -> Row:
+    """Insert one accident (fields as for :func:`insert_accidents`); returns it with its id."""
+    values = _accident_values(0, fields)
+    well_id = values["well_id"]
+    if conn.execute(select(wells.c.id).where(wells.c.id == well_id)).first() is None:
+        raise NotFound("well", well_id)
+    if values["alert_id"] is not None:
+        get_alert(conn, alert_id=values["alert_id"])
+    result = conn.execute(accidents.insert().values(**values, created_at=utcnow()))
+    accident_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    log.info("accident %s stored for well %s (%s)", accident_id, well_id, values["source"])
+    return get_accident(conn, accident_id=accident_id)
+
+
+def get_accident(conn: Connection, *, accident_id: int) -> Row:
+    row = conn.execute(select(accidents).where(accidents.c.id == accident_id)).mappings().first()
+    if row is None:
+        raise NotFound("accident", accident_id)
+    return _row(row)
+
+
+ACCIDENT_UPDATABLE = frozenset({"type", "start", "end", "depth_m", "notes"})
+
+
+def update_accident(conn: Connection, *, accident_id: int, **fields: Any) -> Row:
+    """Change some of type, start, end, depth_m, notes; the result is validated whole."""
+    unknown = sorted(set(fields) - ACCIDENT_UPDATABLE)
+    if unknown:
+        raise ValueError(f"accident {accident_id}: field {unknown[0]!r} cannot be changed")
+    if not _lock_row(conn, accidents, accidents.c.id, accident_id, "notes"):
+        raise NotFound("accident", accident_id)
+    current = get_accident(conn, accident_id=accident_id)
+    merged = {k: current[k] for k in ACCIDENT_FIELDS}
+    merged.update(fields)
+    values = _accident_values(0, merged)
+    changed = {k: values[k] for k in fields}
+    if changed:
+        conn.execute(update(accidents).where(accidents.c.id == accident_id).values(**changed))
+    return get_accident(conn, accident_id=accident_id)
+
+
+def delete_accident(conn: Connection, *, accident_id: int) -> None:
+    result = conn.execute(accidents.delete().where(accidents.c.id == accident_id))
+    if result.rowcount == 0:
+        raise NotFound("accident", accident_id)
+    log.info("accident %s deleted", accident_id)
+
+
+def delete_alert_accidents(conn: Connection, *, alert_id: int) -> int:
+    """Delete the accidents created by confirming the alert (source "alert"); how many."""
+    result = conn.execute(
+        accidents.delete().where(accidents.c.alert_id == alert_id, accidents.c.source == "alert")
+    )
+    return int(result.rowcount)
 
 
 # -- model versions -----------------------------------------------------------------------

@@ -30,6 +30,7 @@ def post(client: TestClient, alert_id: int, action: str, body: dict) -> Any:
 def test_an_alert_is_read_with_its_evidence(client: TestClient, alert: dict) -> None:
     got = client.get(f"{URL}/{alert['id']}").json()
     assert got["status"] == "open" and got["type"] == "stuck_pipe" and got["audit"] == []
+    assert got["accident_id"] is None
     assert got["probabilities"]["stuck_pipe"] == 0.91 and got["contributions"]
     assert client.get(URL, params={"status": "open"}).json()[0]["id"] == alert["id"]
 
@@ -52,6 +53,7 @@ def test_acknowledge_then_confirm_creates_the_accident(client: TestClient, alert
         ("dsv", "confirmed"),
     ]
     assert confirmed["audit"][1]["comment"] == "jarred free" and confirmed["audit"][1]["at"]
+    assert client.get(f"{URL}/{alert['id']}").json() == confirmed
     accident = client.get(f"/api/v1/accidents/{confirmed['accident_id']}").json()
     assert accident["source"] == "alert" and accident["alert_id"] == alert["id"]
     assert accident["type"] == "stuck_pipe" and accident["well_id"] == "W-1"
@@ -269,3 +271,20 @@ def test_a_confirm_is_published_as_an_alert_status_event(
     assert event["id"] == alert["id"] and event["status"] == "confirmed"
     assert event["who"] == "dsv" and event["accident_id"] == r.json()["accident_id"]
     assert event["well_id"] == "W-1" and event["type"] == "stuck_pipe" and event["at"]
+
+
+def test_concurrent_verdicts_give_one_winner_and_one_accident(
+    client: TestClient, alert: dict
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        codes = list(
+            pool.map(
+                lambda who: post(client, alert["id"], "confirm", {"who": who}).status_code,
+                ["a", "b", "c", "d"],
+            )
+        )
+    assert sorted(codes) == [200, 409, 409, 409]
+    assert len(client.get("/api/v1/accidents").json()) == 1
+    assert len(client.get(f"{URL}/{alert['id']}").json()["audit"]) == 1

@@ -56,6 +56,8 @@ def test_accidents_are_filtered_by_type_and_alert_accidents_removed(db_engine: E
         )
         assert [a["type"] for a in repo.list_accidents(conn, type="kick")] == ["kick"]
         assert repo.list_accidents(conn, well_id="W-2", type="kick") == []
+        linked = repo.list_accidents(conn, alert_id=alert["id"])
+        assert [(a["type"], a["source"]) for a in linked] == [("stuck_pipe", "alert")]
         assert repo.delete_alert_accidents(conn, alert_id=alert["id"]) == 1
         assert [a["type"] for a in repo.list_accidents(conn)] == ["kick"]
         with pytest.raises(NotFound, match="alert"):
