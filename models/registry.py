@@ -84,22 +84,23 @@ class ActiveModelWatcher:
     """Swaps the stream engine's model when another process (``drillwatch models activate``)
     changes the active version in the database; call ``check`` periodically."""
 
-    def __init__(self, db: Engine, swap: Callable[[ModelArtifact], None], current: str) -> None:
+    def __init__(
+        self, db: Engine, swap: Callable[[ModelArtifact], None], current: Callable[[], str]
+    ) -> None:
         self.db, self.swap, self.current = db, swap, current
 
     def check(self) -> str | None:
+        """Swap if the active version differs from the one served; returns the new version."""
         with self.db.connect() as conn:
             active = repo.get_active_model_version(conn)
-        if active is None or active["id"] == self.current:
+        serving = self.current()
+        if active is None or active["id"] == serving:
             return None
         try:
             model = load_model(Path(active["path"]))
         except ModelError:
-            log.exception(
-                "active model %s cannot be loaded; keeping %s", active["id"], self.current
-            )
+            log.exception("active model %s cannot be loaded; keeping %s", active["id"], serving)
             return None
         self.swap(model)
-        self.current = model.version
         log.info("switched to model %s", model.version)
         return model.version

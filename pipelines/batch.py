@@ -56,6 +56,17 @@ class TelemetryBatch:
             self.times_ns[mask], {name: values[mask] for name, values in self.channels.items()}
         )
 
+    def thin_index(self, max_points: int) -> np.ndarray:
+        """At most max_points evenly spaced sample indices, first and last included."""
+        n = len(self)
+        if n <= max_points:
+            return np.arange(n)
+        return np.unique(np.linspace(0, n - 1, max_points).round().astype(np.int64))
+
+    def thinned(self, max_points: int) -> TelemetryBatch:
+        """At most max_points evenly spaced samples (for charts)."""
+        return self if len(self) <= max_points else self.select(self.thin_index(max_points))
+
     def to_frame(self) -> pd.DataFrame:
         index = pd.DatetimeIndex(pd.to_datetime(self.times_ns, unit="ns", utc=True), name="time")
         return pd.DataFrame(self.channels, index=index)

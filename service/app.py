@@ -5,6 +5,7 @@ Engines, the model and the stream engine are created in the lifespan, not at imp
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import subprocess
@@ -13,11 +14,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from models.registry import load_active
+from models.registry import ActiveModelWatcher, load_active
 from pipelines.ingest import Ingestor
 from pipelines.streaming import StreamEngine
 from service import errors
@@ -61,6 +63,24 @@ def _start_demo(settings: Settings) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, env=dict(os.environ))
 
 
+MODEL_POLL_S = 5.0
+
+
+async def _watch_active_model(app: FastAPI, watcher: ActiveModelWatcher, every_s: float) -> None:
+    """Follow `drillwatch models activate|rollback` run elsewhere: swap without a restart."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            version = await anyio.to_thread.run_sync(watcher.check)
+        except Exception:  # keep serving with the current model
+            log.exception("checking the active model version failed")
+            continue
+        if version is not None:
+            app.state.broadcaster.publish(
+                "model", {"id": version, "version": version, "active": True}
+            )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -88,9 +108,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.info(
             "drillwatch ready: model %s, database %s", model.version, db.url.render_as_string()
         )
+        watcher = ActiveModelWatcher(db, engine.set_model, lambda: engine.model.version)
+        watch = asyncio.create_task(_watch_active_model(app, watcher, MODEL_POLL_S))
         try:
             yield
         finally:
+            watch.cancel()
             if demo is not None:
                 demo.terminate()
                 demo.wait(timeout=10)

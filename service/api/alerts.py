@@ -14,7 +14,6 @@ from sqlalchemy import Connection, Engine
 
 from pipelines.batch import BatchError, datetime_to_ns, ns_to_datetime, parse_time
 from pipelines.files import TYPE_RE
-from service.api.telemetry import _downsample
 from service.db import repo, telemetry_store
 from service.deps import BroadcasterDep, DbDep
 from service.errors import ApiError
@@ -387,7 +386,7 @@ def _window(conn: Connection, well_id: str, at: datetime) -> dict[str, Any]:
         start_ns=datetime_to_ns(at - WINDOW_BEFORE),
         end_ns=datetime_to_ns(at + WINDOW_AFTER),
     )
-    batch = _downsample(batch, WINDOW_MAX_POINTS)
+    batch = batch.thinned(WINDOW_MAX_POINTS)
     offsets = ((batch.times_ns - t_ns) / 1e9).round(3)
     return {
         "offsets_s": offsets.tolist(),

@@ -6,12 +6,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import anyio
-import numpy as np
 from fastapi import APIRouter, Query, Request
 
+from models.rigstate import RigState, rig_states
 from pipelines.batch import (
     BatchError,
-    TelemetryBatch,
     datetime_to_ns,
     decode_json,
     parse_batch,
@@ -101,6 +100,8 @@ async def ingest_telemetry(
     )
     for alert in result.alerts:
         broadcaster.publish("alert", alert)
+    for notice in result.notices:
+        broadcaster.publish("quality", notice.as_dict())
     broadcaster.publish(
         "well",
         {
@@ -113,15 +114,6 @@ async def ingest_telemetry(
     return result.as_dict()
 
 
-def _downsample(batch: TelemetryBatch, max_points: int) -> TelemetryBatch:
-    """At most max_points evenly spaced samples, first and last included (for charts)."""
-    n = len(batch)
-    if n <= max_points:
-        return batch
-    idx = np.unique(np.linspace(0, n - 1, max_points).round().astype(np.int64))
-    return batch.select(idx)
-
-
 @router.get("/{well_id}/telemetry", summary="Read stored telemetry in the ingest's shape")
 def read_telemetry(
     well_id: str,
@@ -129,6 +121,9 @@ def read_telemetry(
     start: Annotated[datetime | None, Query(description="ISO-8601 with offset")] = None,
     end: Annotated[datetime | None, Query(description="ISO-8601 with offset")] = None,
     max_points: Annotated[int, Query(ge=2, le=100_000)] = 5000,
+    rig_state: Annotated[
+        bool, Query(description="also return the rig state of every sample returned")
+    ] = False,
 ) -> dict[str, Any]:
     validate_well_id(well_id)
     for name, value in (("start", start), ("end", end)):
@@ -144,4 +139,10 @@ def read_telemetry(
             start_ns=datetime_to_ns(start) if start else None,
             end_ns=datetime_to_ns(end) if end else None,
         )
-    return _downsample(batch, max_points).to_json_dict()
+    keep = batch.thin_index(max_points)
+    body = batch.select(keep).to_json_dict()
+    if rig_state:
+        # States come from the full-resolution samples (block motion needs neighbours).
+        states = rig_states(batch.times_ns, batch.channels)[keep]
+        body["rig_state"] = [RigState(int(s)).label for s in states]
+    return body

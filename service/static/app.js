@@ -144,7 +144,7 @@ async function showWell(wellId) {
   const end = endInput.value ? new Date(endInput.value + "Z") : new Date(well.last_sample_at || Date.now());
   const hours = Number(document.getElementById("replay-hours").value) || 2;
   const start = new Date(end.getTime() - hours * 3600e3);
-  const q = new URLSearchParams({ start: start.toISOString(), end: end.toISOString(), max_points: "1500" });
+  const q = new URLSearchParams({ start: start.toISOString(), end: end.toISOString(), max_points: "1500", rig_state: "true" });
   const [data, wellAlerts] = await Promise.all([
     api(`/api/v1/wells/${encodeURIComponent(wellId)}/telemetry?${q}`),
     api(`/api/v1/alerts?well_id=${encodeURIComponent(wellId)}&start=${encodeURIComponent(start.toISOString())}&limit=200`),
@@ -195,10 +195,10 @@ async function showAlert(alertId) {
   document.getElementById("alert-view").dataset.loaded = String(a.id);
 }
 
-function snippet(obj) {
-  // {offsets_s: [...], channels: {...}} (seconds relative to the alert / analogue time)
-  const offsets = obj.offsets_s || obj.offset_s || obj.t || [];
-  return { x: offsets.map(Number), channels: obj.channels || {} };
+function snippet(window) {
+  // {offsets_s: [...], channels: {...}}: seconds relative to the alert / analogue time
+  if (!window) return { x: [], channels: {} };
+  return { x: window.offsets_s.map(Number), channels: window.channels || {} };
 }
 
 async function showAnalogues(a) {
@@ -211,8 +211,8 @@ async function showAnalogues(a) {
     box.append(el("p", { class: "muted" }, `Analogues unavailable: ${err.message}`));
     return;
   }
-  const analogues = Array.isArray(result) ? result : result.analogues || [];
-  const current = result.alert ? snippet(result.alert) : null;
+  const analogues = result.analogues || [];
+  const current = snippet(result.alert && result.alert.window);
   document.getElementById("analogue-count").textContent = String(analogues.length);
   if (!analogues.length) {
     box.append(el("p", { class: "muted" }, "No analogues stored for this alert."));
@@ -226,9 +226,9 @@ async function showAnalogues(a) {
   const channels = ["SPPA", "TQA", "HKLA", "MFOA", "TVA"];
   for (const ch of channels) {
     const series = [];
-    if (current && current.channels[ch]) series.push({ name: "this alert", values: current.channels[ch], x: current.x, width: 2.4, color: "#f85149" });
+    if (current.channels[ch]) series.push({ name: "this alert", values: current.channels[ch], x: current.x, width: 2.4, color: "#f85149" });
     analogues.forEach((an, k) => {
-      const s = snippet(an);
+      const s = snippet(an.window);
       if (s.channels[ch]) series.push({ name: `${an.well_id} ${human(an.type)}`, values: s.channels[ch], x: s.x, color: CHART_COLORS[k % CHART_COLORS.length], dash: [4, 3] });
     });
     if (series.length < 2) continue;

@@ -35,10 +35,10 @@ def test_a_running_service_swaps_to_a_version_activated_elsewhere(
     db_engine: Engine, tmp_path: Path, small_model
 ) -> None:
     bundled = load_active(db_engine, tmp_path)
-    swapped = []
-    watcher = ActiveModelWatcher(db_engine, swapped.append, bundled.version)
+    swapped = [bundled]
+    watcher = ActiveModelWatcher(db_engine, swapped.append, lambda: swapped[-1].version)
     assert watcher.check() is None
     register(db_engine, small_model, tmp_path, activate=True)
     assert watcher.check() == small_model.version
-    assert [m.version for m in swapped] == [small_model.version]
+    assert [m.version for m in swapped] == [bundled.version, small_model.version]
     assert watcher.check() is None
