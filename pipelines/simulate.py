@@ -655,20 +655,34 @@ class _Rig:
         self.t = i0 + d
 
     # ---- composite operations
-    def connection(self, *, flow_check: bool = False, new_stand: float | None = None) -> None:
-        """Pick up, pumps off, slips, add a stand, pumps on, back to bottom."""
+    def connection(
+        self,
+        *,
+        flow_check: bool = False,
+        new_stand: float | None = None,
+        total: float | None = None,
+    ) -> None:
+        """Pick up, pumps off, slips, add a stand, pumps on, back to bottom (3-8 min).
+
+        ``total`` fixes the duration (s) when the timing was planned in advance.
+        """
         pu = self.u(1.0, 2.5)
         if new_stand is None:
             new_stand = self.p.stand_m + self.u(-0.4, 0.4)
-        self.phase(self.u(15, 30), A.CONNECTION, rpm=0.0, dbit=-pu)
-        self.phase(self.u(20, 40), A.CONNECTION, flow=0.0, q_ramp=self.u(15, 30))
+        parts = [self.u(a, b) for a, b in ((15, 30), (20, 40), (90, 300), (10, 20), (30, 60))]
+        parts.append(self.u(20, 40))
+        if total is not None:
+            parts = [round(x * total / sum(parts)) for x in parts]
+            parts[-1] = max(round(total) - sum(parts[:-1]), 1)
+        self.phase(parts[0], A.CONNECTION, rpm=0.0, dbit=-pu)
+        self.phase(parts[1], A.CONNECTION, flow=0.0, q_ramp=self.u(15, 30))
         if flow_check:
             self.phase(self.u(120, 240), A.FLOW_CHECK)
-        self.phase(self.u(90, 300), A.CONNECTION, slips=True, dblock=new_stand)
+        self.phase(parts[2], A.CONNECTION, slips=True, dblock=new_stand)
         self.stand = new_stand
-        self.phase(self.u(10, 20), A.CONNECTION, dbit=-0.3)
-        self.phase(self.u(30, 60), A.CONNECTION, flow=self.q_set, q_ramp=self.u(25, 50))
-        self.phase(self.u(20, 40), A.CONNECTION, rpm=self.rpm_set, dbit=self.d_hole - self.d_bit)
+        self.phase(parts[3], A.CONNECTION, dbit=-0.3)
+        self.phase(parts[4], A.CONNECTION, flow=self.q_set, q_ramp=min(parts[4], self.u(25, 50)))
+        self.phase(parts[5], A.CONNECTION, rpm=self.rpm_set, dbit=self.d_hole - self.d_bit)
         self.d_bit = min(self.d_bit, self.d_hole)
 
     def travel(self, target: float, act: Activity, *, pumps: bool, rotate: bool) -> None:
@@ -936,7 +950,7 @@ class _Rig:
             _, j, f = best
         for k in range(j):
             self.drill(nat[k] * f, dists[k], pieces[k])
-            self.connection(new_stand=stands[k + 1])
+            self.connection(new_stand=stands[k + 1], total=conns[k])
         if op == "drill":
             # drill the onset stand only partly, at the approach's speed and precursor trend
             dur = on + post - self.t
@@ -1065,7 +1079,7 @@ class _Rig:
         s = ep.severity
         ep.prm["step"] = float(self.rng.random() < 0.3)
         ep.prm["l_on"] = self.u(0.05, 0.2) * (0.5 + 0.5 * s)
-        ep.prm["l_max"] = min(self.u(0.12, 0.3) + 0.7 * s * self.u(0.4, 1.0), 1.0)
+        ep.prm["l_max"] = min(self.u(0.12, 0.3) + 0.6 * s * self.u(0.4, 1.0), 0.85)
         ep.prm["resid"] = self.u(0.0, 0.05)
         ep.prm["k_spp"] = self.u(0.03, 0.09)
         return int(self.u(60, 300) * (1.3 - 0.5 * s))
@@ -1097,7 +1111,11 @@ class _Rig:
         ep.prm["overpull"] = self.u(40.0, 200.0) * s
         ep.prm["tq"] = 1.0 + self.u(0.15, 0.5) * s
         ep.prm["erratic"] = self.u(0.04, 0.2) * s
-        ep.prm["op_max"] = min(self.u(200.0, 600.0), 0.9 * float(_string_kn(self.p, self.d_bit)))
+        sw = float(_string_kn(self.p, self.d_bit))
+        # overpull limit above the free string weight, plus the drag of a pull
+        ep.prm["op_max"] = (
+            min(self.u(250.0, 600.0), 0.9 * sw) + self.p.friction * ep.prm["drag"] * sw
+        )
         ep.prm["set_down"] = self.u(50.0, 200.0)
         return 0
 
@@ -1185,7 +1203,7 @@ class _Rig:
             ep.t["pre"] = ep.t["on"]  # no visible precursor
         sw = float(_string_kn(self.p, self.d_hole))
         wob = self.wob_set * self.u(1.0, 1.2)
-        ep.prm["lost"] = min(max(self.u(0.15, 0.45), (wob + self.u(80.0, 250.0)) / sw), 0.8)
+        ep.prm["lost"] = min(max(self.u(0.12, 0.4), (wob + self.u(80.0, 250.0)) / sw), 0.65)
         ep.prm["tq_after"] = self.u(0.3, 0.6)
         ep.prm["spp_after"] = 1.0 - self.u(0.15, 0.45)
         return 0
@@ -1216,7 +1234,7 @@ class _Rig:
 
     def pre_bit_balling(self, ep: _Episode) -> int:
         s = ep.severity
-        ep.prm["rop_low"] = 1.0 - self.u(0.5, 0.8) * (0.4 + 0.6 * s)
+        ep.prm["rop_low"] = 1.0 - self.u(0.55, 0.8) * (0.5 + 0.5 * s)
         ep.prm["wob_up"] = 1.0 + self.u(0.0, 0.3) * s
         ep.prm["tq_bit"] = 1.0 - self.u(0.4, 0.7) * (0.4 + 0.6 * s)
         ep.prm["spp_up"] = self.u(0.02, 0.1) * s + 0.01
@@ -1361,8 +1379,10 @@ def _working_pipe(
         tq[:] = rng.uniform(0.0, 2.0)
     i = int(rng.uniform(10, 30))
     op, sd = ep.prm["op_max"], ep.prm["set_down"]
+    cycle = 0
     while i < m:
-        kind = rng.random()
+        kind = rng.random() if cycle > 1 else (0.5, 0.0)[cycle]  # pull first, then torque
+        cycle += 1
         if kind < 0.3:  # torque attempt against the stuck string
             up = int(rng.uniform(8, 15))
             hold = int(rng.uniform(8, 20))
@@ -1374,7 +1394,7 @@ def _working_pipe(
             tq[i + seg.size :] = rest
             i += seg.size + int(rng.uniform(10, 40))
         else:  # pull to the overpull limit, hold, slack off to set down weight, hold
-            level = op * rng.uniform(0.6, 1.0)
+            level = op * (rng.uniform(0.6, 1.0) if cycle > 1 else 1.0)
             pieces = [
                 np.linspace(0.0, level, int(rng.uniform(15, 40))),
                 np.full(int(rng.uniform(5, 20)), level),
@@ -1475,7 +1495,7 @@ def _fx_twist_off(fx: _Fx, ep: _Episode, rig: _Rig, rng: np.random.Generator) ->
     fx.spp_mult[sl] *= prm["spp_after"]
     lost_kn = prm["lost"] * float(_string_kn(rig.p, rig.hole[min(int(on), n - 1)]))
     sl, _ = _span(n, on, notice)
-    fx.wob_add[sl] += 0.8 * lost_kn
+    fx.wob_add[sl] += min(0.6 * lost_kn, 300.0)
     sl, x = _span(n, on, on + 8)
     fx.rpm_set[sl] = rig.rpm[sl] * (1.0 + 0.2 * np.sin(np.pi * x))
 
@@ -1599,6 +1619,15 @@ def _physics(
         add[sl] += volume * x
         add[sl.stop :] += volume
     tva = tva + add
+    # crews keep the active pit above a working level: refill from the reserve (big losses)
+    for _ in range(20):
+        low = np.flatnonzero(tva < 12.0)
+        if not low.size:
+            break
+        sl, x = _span(n, max(low[0] - 60, 0), max(low[0] - 60, 0) + rng.uniform(4, 8) * MIN)
+        volume = rng.uniform(15.0, 25.0)
+        tva[sl] += volume * x
+        tva[sl.stop :] += volume
 
     # gas: formation background, connection/trip gas after bottoms-up, accident gas;
     # the trap reads only while mud returns
@@ -1791,8 +1820,10 @@ def simulate_well(
 
     accidents: (type, onset offset in seconds from start); None = choose randomly (about
     one accident every 6-10 h, never overlapping, types spread evenly; 0 accidents allowed
-    for short wells). Raises ValueError for unknown types, onsets outside the well or
-    accidents closer than the previous one's longest event plus 10 min.
+    for short wells). Explicit precursors are drawn from the type's range but never reach
+    back into the previous accident. Raises ValueError for unknown types, onsets outside
+    the well, or onsets closer to the previous one than its longest event + reaction
+    (capped at 45 min) + 10 min.
     """
     start = _utc(start, "start")
     n = _samples(hours)

@@ -136,20 +136,21 @@ def test_rig_runs_through_all_its_operations(fleet: list[SimWell]) -> None:
 
 
 def test_drilling_moves_the_block_down_as_the_hole_deepens(fleet: list[SimWell]) -> None:
-    frame = fleet[0].frame
-    drilling = (frame["ACTC"] == Activity.ROTARY_DRILLING).to_numpy()
-    run_id = np.cumsum(np.r_[True, drilling[1:] != drilling[:-1]])
     checked = 0
-    for _, run in frame[drilling].groupby(run_id[drilling]):
-        run = run.dropna(subset=["DMEA", "BPOS"])
-        if len(run) < 300:
-            continue
-        deeper = run["DMEA"].iloc[-1] - run["DMEA"].iloc[0]
-        lower = run["BPOS"].iloc[0] - run["BPOS"].iloc[-1]
-        assert deeper > 0
-        assert deeper == pytest.approx(lower, abs=0.3)
-        checked += 1
-    assert checked > 5
+    for well in fleet[:3]:
+        frame = well.frame
+        drilling = (frame["ACTC"] == Activity.ROTARY_DRILLING).to_numpy()
+        run_id = np.cumsum(np.r_[True, drilling[1:] != drilling[:-1]])
+        for _, run in frame[drilling].groupby(run_id[drilling]):
+            run = run.dropna(subset=["DMEA", "BPOS"])
+            if len(run) < 300:
+                continue
+            deeper = run["DMEA"].iloc[-1] - run["DMEA"].iloc[0]
+            lower = run["BPOS"].iloc[0] - run["BPOS"].iloc[-1]
+            assert deeper > 0
+            assert deeper == pytest.approx(lower, abs=0.3)
+            checked += 1
+    assert checked > 10
 
 
 def test_connections_set_slips_with_hookload_at_block_weight(fleet: list[SimWell]) -> None:
@@ -280,7 +281,8 @@ def test_kick_well_keeps_flowing_with_pumps_off_and_pit_gains(fleet: list[SimWel
         pit_before = med(well.frame.loc[acc.start - s(300) : acc.start, "TVA"])
         if seen(pit_before, event["TVA"].max()):
             assert event["TVA"].max() - pit_before > 1
-        assert event["CHKP"].max() > 300  # shut in
+        if event["CHKP"].count() > 0.5 * len(event):
+            assert event["CHKP"].max() > 300  # shut in
 
 
 def test_kick_precursor_shows_a_drilling_break_and_rising_gas(fleet: list[SimWell]) -> None:
@@ -310,18 +312,23 @@ def test_lost_circulation_flow_out_falls_below_flow_in_and_pit_falls(
             (event["MFOA"] - event["MFIA"]).mean(),
             med(normal["MFOA"] - normal["MFIA"]),
         )
-        if seen(balance, usual):
+        if seen(balance, usual) and event["MFOA"].count() > 0.5 * len(event):
             assert balance < usual - 100
         tva_start = med(frame.loc[acc.start - s(60) : acc.start + s(60), "TVA"])
-        tva_end = med(frame.loc[acc.end - s(120) : acc.end, "TVA"])
-        if seen(tva_start, tva_end):
-            assert tva_end < tva_start - 2
+        tva_low = frame.loc[acc.start : acc.end, "TVA"].min()  # the crew may refill the pit
+        if seen(tva_start, tva_low):
+            assert tva_low < tva_start - 2
 
 
 def spp_per_flow(window: pd.DataFrame, flow: float) -> float:
     """SPP normalised by flow^1.8 while drilling at (near) the drilling flow rate."""
-    on_bottom = window[(window["MFIA"] > 0.5 * flow) & (window["WOBA"] > 10)]
-    return med(on_bottom["SPPA"] / on_bottom["MFIA"] ** 1.8)
+    on_bottom = window[
+        (window["MFIA"] > 0.5 * flow)
+        & (window["WOBA"] > 10)
+        & (window["ACTC"] == Activity.ROTARY_DRILLING)
+    ]
+    ratio = (on_bottom["SPPA"] / on_bottom["MFIA"] ** 1.8).dropna()
+    return med(ratio) if len(ratio) > 120 else float("nan")
 
 
 def flow_balance(window: pd.DataFrame, flow: float) -> float:
@@ -360,14 +367,17 @@ def test_stuck_pipe_stops_rotation_at_the_torque_limit_and_pulls_hard(
     for well, acc in accidents_of(fleet, "stuck_pipe"):
         frame = well.frame
         event = frame.loc[acc.start : acc.end]
-        assert med(frame.loc[acc.start + s(30) : acc.end, "RPMA"]) < 5
-        assert event["TQA"].max() > 0.9 * well.profile.torque_limit_knm
+        rpm = med(frame.loc[acc.start + s(30) : acc.end, "RPMA"])
+        if seen(rpm):
+            assert rpm < 5
+        if event["TQA"].count() > 0.5 * len(event):
+            assert event["TQA"].max() > 0.9 * well.profile.torque_limit_knm
         hook_before = med(frame.loc[acc.start - s(600) : acc.start, "HKLA"])
-        if seen(hook_before):
+        if seen(hook_before, event["HKLA"].max()):
             assert event["HKLA"].max() > hook_before + 150
         block = frame.loc[acc.start + s(60) : acc.end, "BPOS"].dropna()
         if len(block):
-            assert block.max() - block.min() < 5  # only pipe stretch
+            assert block.max() - block.min() < 8  # only pipe stretch (m per 1000 kN.km)
 
 
 def test_stuck_pipe_precursor_raises_torque_or_drag(fleet: list[SimWell]) -> None:
@@ -396,17 +406,17 @@ def test_pack_off_spp_surges_and_flow_out_drops(fleet: list[SimWell]) -> None:
 
 
 def test_twist_off_drops_torque_hookload_and_spp(fleet: list[SimWell]) -> None:
+    checked = 0
     for well, acc in accidents_of(fleet, "twist_off"):
         frame = well.frame
         before = frame.loc[acc.start - s(180) : acc.start - s(10)]
         after = frame.loc[acc.start + s(3) : acc.start + s(12)]
-        checked = 0
         for name, ratio, drop in (("TQA", 0.7, 0), ("HKLA", 1.0, 50), ("SPPA", 0.9, 0)):
             low, high = med(after[name]), med(before[name])
             if seen(low, high):
                 assert low < ratio * high - drop, (well.well_id, name)
                 checked += 1
-        assert checked
+    assert checked
 
 
 def test_bit_balling_rop_falls_while_wob_holds_and_spp_creeps_up(
