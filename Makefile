@@ -46,7 +46,7 @@ test: lint typecheck pytest
 ## model: re-train the bundled model from simulated wells (reproducible: fixed seeds)
 model: install
 	$(BIN)/drillwatch simulate --wells 16 --hours 24 --seed 1 --out var/train-sim
-	$(BIN)/drillwatch train --data var/train-sim --version bundled-v1 --out models/bundled
+	$(BIN)/drillwatch train --data var/train-sim --version bundled-v2 --out models/bundled
 
 bench: install
 	$(BIN)/python bench/ingest.py

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import xgboost as xgb
 
+from models.analogues import JSON_FILE, NPZ_FILE, AnalogueDB
 from models.features import FeatureSpec
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class ModelArtifact:
     meta: dict[str, Any]
     spec: FeatureSpec
     path: Path
+    analogues: AnalogueDB | None = None
 
     @property
     def version(self) -> str:
@@ -90,12 +92,31 @@ class ModelArtifact:
         ]
 
 
-def save_model(booster: xgb.Booster, meta: dict[str, Any], out_dir: Path) -> Path:
-    """Write model.json + metadata.json (with sha256) into out_dir; returns out_dir."""
+def save_model(
+    booster: xgb.Booster,
+    meta: dict[str, Any],
+    out_dir: Path,
+    *,
+    analogues: AnalogueDB | None = None,
+) -> Path:
+    """Write model.json + metadata.json (with sha256) into out_dir; returns out_dir.
+
+    With ``analogues``, the analogue database is written beside them (analogues.npz +
+    analogues.json) and their sha256 go into the metadata too."""
     out_dir.mkdir(parents=True, exist_ok=True)
     model_path = out_dir / MODEL_FILE
     booster.save_model(str(model_path))
     meta = dict(meta)
+    if analogues is not None:
+        files = analogues.save(out_dir)
+        meta["analogues"] = {
+            "windows": len(analogues),
+            "sha256": {path.name: sha256_of(path) for path in files},
+        }
+    else:
+        meta.pop("analogues", None)
+        for name in (NPZ_FILE, JSON_FILE):
+            (out_dir / name).unlink(missing_ok=True)
     meta.setdefault("format", FORMAT)
     meta.setdefault("created_at", datetime.now(UTC).isoformat())
     meta["model_file"] = MODEL_FILE
@@ -127,4 +148,18 @@ def load_model(model_dir: Path) -> ModelArtifact:
     spec = FeatureSpec.from_names(meta["features"])
     if NORMAL not in meta["classes"]:
         raise ModelError(f"{meta_path}: classes must include {NORMAL!r}")
-    return ModelArtifact(booster=booster, meta=meta, spec=spec, path=model_dir)
+    analogues = None
+    files = (meta.get("analogues") or {}).get("sha256", {})
+    missing = [name for name in files if not (model_dir / name).exists()]
+    if missing:
+        log.warning("%s: analogue files %s missing; serving without analogues", model_dir, missing)
+    elif files:
+        for name, expected in files.items():
+            got = sha256_of(model_dir / name)
+            if got != expected:
+                raise ModelError(f"{model_dir / name}: sha256 {got} does not match metadata")
+        try:
+            analogues = AnalogueDB.load(model_dir)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelError(f"{model_dir}: analogue database unreadable ({exc})") from None
+    return ModelArtifact(booster=booster, meta=meta, spec=spec, path=model_dir, analogues=analogues)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+import numpy as np
+
 from pipelines.alerting import AlertPolicy, AlertState, step
 from pipelines.batch import ns_to_datetime
 from pipelines.evaluate import Accident, Alert, evaluate
@@ -72,3 +74,84 @@ def calibrate_thresholds(
         thresholds[accident_type] = chosen
         log.info("threshold %s: %.3f", accident_type, chosen)
     return thresholds
+
+
+def type_alert_times(
+    times_ns: np.ndarray,
+    p: np.ndarray,
+    allowed: np.ndarray,
+    threshold: float,
+    *,
+    k: int,
+    n: int,
+    cooldown_s: float,
+) -> np.ndarray:
+    """Alert times of one type alone, vectorised: exactly what ``alerting.step`` raises when
+    every other type's threshold is out of reach (vote = p >= threshold in an allowed rig
+    state; k votes among the last n; one alert per episode within the cool-down)."""
+    vote = (p >= threshold) & allowed
+    if not vote.any():
+        return np.empty(0, dtype=np.int64)
+    csum = np.concatenate([[0], np.cumsum(vote)])
+    idx = np.arange(len(vote))
+    recent = csum[idx + 1] - csum[np.maximum(idx + 1 - n, 0)]
+    holds = np.flatnonzero(vote & (recent >= k))
+    fired: list[int] = []
+    last: int | None = None
+    cooldown_ns = cooldown_s * 1e9
+    for i in holds:
+        t = int(times_ns[i])
+        if last is None or t - last > cooldown_ns:
+            fired.append(t)
+        last = t
+    return np.array(fired, dtype=np.int64)
+
+
+def calibrate_fast(
+    decisions: dict[str, tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]],
+    accidents: list[Accident],
+    monitored: dict[str, tuple[datetime, datetime]],
+    types: list[str],
+    *,
+    budget_per_day: float,
+    k: int,
+    n: int,
+    cooldown_s: float,
+    gating: dict[str, frozenset[str]],
+) -> tuple[dict[str, float], list[Alert]]:
+    """Per-type thresholds from decision arrays (well -> times, class -> probabilities, rig
+    state labels): each type gets the lowest threshold of the grid whose false alarms stay
+    within its share of the budget. Also returns the alerts all chosen thresholds raise
+    together (each type judged alone, then merged in time order)."""
+    share = budget_per_day / max(1, len(types))
+    thresholds: dict[str, float] = {}
+    chosen_alerts: list[Alert] = []
+    for accident_type in types:
+        per_threshold: list[list[Alert]] = []
+        chosen = NEVER
+        for threshold in GRID:
+            alerts: list[Alert] = []
+            for well_id, (times, probs, states) in decisions.items():
+                allowed_states = gating.get(accident_type)
+                allowed = (
+                    np.ones(len(times), dtype=bool)
+                    if allowed_states is None
+                    else np.isin(states, list(allowed_states))
+                )
+                p = probs[accident_type]
+                for t in type_alert_times(
+                    times, p, allowed, threshold, k=k, n=n, cooldown_s=cooldown_s
+                ):
+                    alerts.append(Alert(well_id, ns_to_datetime(int(t)), accident_type, 1.0))
+            metrics = evaluate(alerts, accidents, monitored, cooldown=timedelta(seconds=cooldown_s))
+            per_threshold.append(alerts)
+            days = metrics["monitored_days_outside_windows"] or 0.0
+            if metrics["false_alarms"] <= int(share * days):
+                chosen = threshold
+                break
+        thresholds[accident_type] = chosen if chosen != NEVER else GRID[-1]
+        if chosen != NEVER:
+            chosen_alerts.extend(per_threshold[-1])
+        log.info("threshold %s: %.3f", accident_type, thresholds[accident_type])
+    chosen_alerts.sort(key=lambda a: a.time)
+    return thresholds, chosen_alerts

@@ -107,3 +107,28 @@ def evaluate(
         }
     )
     return result
+
+
+def format_table(metrics: dict, title: str = "") -> str:
+    """Plain-text per-type table of ``evaluate`` output (for docs and the command line)."""
+
+    def fmt(value: float | None, spec: str) -> str:
+        return "-" if value is None else format(value, spec)
+
+    lines = [title] if title else []
+    lines.append(f"{'type':<18}{'events':>7}{'recall':>8}{'type acc':>10}{'lead min':>10}")
+    for name, row in metrics["per_type"].items():
+        lines.append(
+            f"{name:<18}{row['accidents']:>7}{fmt(row['recall'], '.2f'):>8}"
+            f"{fmt(row['type_accuracy'], '.2f'):>10}{fmt(row['median_lead_min'], '.1f'):>10}"
+        )
+    lines.append(
+        f"{'all':<18}{metrics['accidents']:>7}{fmt(metrics['recall'], '.2f'):>8}"
+        f"{fmt(metrics['type_accuracy'], '.2f'):>10}{fmt(metrics['median_lead_min'], '.1f'):>10}"
+    )
+    lines.append(
+        f"false alarms: {metrics['false_alarms']} in "
+        f"{metrics['monitored_days_outside_windows']:.2f} days outside windows = "
+        f"{fmt(metrics['false_alarms_per_day'], '.2f')}/24 h {metrics['false_alarms_by_type']}"
+    )
+    return "\n".join(lines)

@@ -47,3 +47,31 @@ def test_the_bundled_model_loads_and_was_trained_on_every_accident_type() -> Non
         "bit_balling",
     }
     assert (BUNDLED_DIR / MODEL_FILE).read_text().startswith("{")  # XGBoost JSON, not a pickle
+
+
+def test_a_tampered_analogue_database_is_refused(small_model, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(small_model.path, copy)
+    with (copy / "analogues.json").open("a") as fh:
+        fh.write(" ")
+    with pytest.raises(ModelError, match="sha256"):
+        load_model(copy)
+
+
+def test_a_model_without_its_analogue_files_still_loads_without_analogues(
+    small_model, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(small_model.path, copy)
+    (copy / "analogues.npz").unlink()
+    model = load_model(copy)
+    assert model.analogues is None
+    assert model.classes == small_model.classes
+
+
+def test_the_bundled_model_ships_analogues_and_held_out_metrics() -> None:
+    model = load_model(BUNDLED_DIR)
+    assert model.analogues is not None and len(model.analogues) > 1000
+    assert "recall" in model.meta["metrics"]["heldout"]["all"]
+    size = sum(p.stat().st_size for p in BUNDLED_DIR.iterdir())
+    assert size < 10 * 1024 * 1024

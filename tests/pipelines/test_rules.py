@@ -6,9 +6,17 @@ from pipelines.rules import RULES, SPEC, rule_decisions, rule_type
 INDEX = {name: i for i, name in enumerate(SPEC.names())}
 
 
+STEADY = {
+    "RIG__share_connection__window_300": 0.0,
+    "MFIA__rchange__window_300": 0.0,
+    "MFIA__std__window_300": 10.0,
+}
+
+
 def features(values: dict[str, float]) -> np.ndarray:
+    """A feature row with steady pumps and no connection, plus ``values``."""
     out = np.full(len(INDEX), np.nan)
-    for name, value in values.items():
+    for name, value in {**STEADY, **values}.items():
         out[INDEX[name]] = value
     return out
 
@@ -37,6 +45,18 @@ def test_flow_out_below_flow_in_with_pit_loss_is_lost_circulation() -> None:
         }
     )
     assert rule_type(f, INDEX) == "lost_circulation"
+
+
+def test_a_pit_gain_during_a_connection_is_not_a_kick() -> None:
+    f = features(
+        {
+            "MFIA__mean__window_300": 2500.0,
+            "FLOWDIFF__mean__window_300": 300.0,
+            "TVA__change__window_300": 1.2,
+            "RIG__share_connection__window_300": 0.2,
+        }
+    )
+    assert rule_type(f, INDEX) is None
 
 
 def test_missing_channels_never_fire_a_rule() -> None:

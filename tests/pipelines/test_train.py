@@ -108,3 +108,25 @@ def test_feature_screening_windows_cover_accidents_and_normal_operation(sim_well
     assert set(labels) - {"normal"} == {a.type for a in accidents}
     assert not windows.isna().any().any()
     assert set(windows["id"]) == set(labels.index)
+
+
+def test_sample_noise_recovers_the_sd_of_white_noise_on_a_trend() -> None:
+    from pipelines.train import sample_noise
+
+    rng = np.random.default_rng(0)
+    values = np.linspace(0, 500, 20000) + rng.normal(0, 3.0, 20000)
+    assert sample_noise(values) == pytest.approx(3.0, rel=0.05)
+
+
+def test_noise_augmentation_adds_noise_in_proportion_to_each_channel() -> None:
+    from pipelines.train import sample_noise
+
+    rng = np.random.default_rng(1)
+    n = 20000
+    batch = TelemetryBatch(
+        (np.arange(n) * NS).astype(np.int64),
+        {"A": rng.normal(0, 1.0, n), "B": rng.normal(0, 100.0, n)},
+    )
+    noisy = channel_dropout(batch, rng, share=0.0, resample=False, noise=1.0)
+    for name, sd in (("A", 1.0), ("B", 100.0)):
+        assert sample_noise(noisy.channels[name]) == pytest.approx(sd * np.sqrt(2), rel=0.08)

@@ -1,0 +1,89 @@
+"""Live detection cost per well: feature time per window update and model time per decision.
+
+    .venv/bin/python bench/detect.py [--model models/bundled]
+
+Replays two hours of one simulated well through ``StreamEngine`` and times, per decision,
+the window features (``prepare`` + ``features_at`` on the rolling buffer), one-row model
+prediction, and the analogue search when the model has an analogue database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+
+from models.artifact import BUNDLED_DIR, load_model
+from models.features import decision_ends, features_at, prepare
+from pipelines.backtest import replay
+from pipelines.batch import TelemetryBatch
+from pipelines.simulate import simulate_fleet
+from pipelines.streaming import StreamEngine
+
+NS = 1_000_000_000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", type=Path, default=BUNDLED_DIR)
+    parser.add_argument("--decisions", type=int, default=200)
+    args = parser.parse_args()
+    model = load_model(args.model)
+    spec = model.spec
+    well = simulate_fleet(1, hours=4, seed=99)[0]
+    batch = TelemetryBatch.from_frame(well.frame)
+    keep = (spec.max_window + 60) * NS
+    ends = decision_ends(batch.times_ns, model.stride_seconds)
+    ends = ends[batch.times_ns[ends] > batch.times_ns[0] + keep][: args.decisions]
+    feat_s, model_s, search_s = [], [], []
+    rows = []
+    for end in ends:
+        lo = int(np.searchsorted(batch.times_ns, batch.times_ns[end] - keep))
+        times = batch.times_ns[lo : end + 1]
+        channels = {k: v[lo : end + 1] for k, v in batch.channels.items()}
+        t0 = time.perf_counter()
+        prepared = prepare(times, channels, spec)
+        row = features_at(prepared, np.array([len(times) - 1]), spec)
+        t1 = time.perf_counter()
+        model.predict_proba(row)
+        t2 = time.perf_counter()
+        if model.analogues is not None:
+            model.analogues.search(row[0], top=5)
+        t3 = time.perf_counter()
+        feat_s.append(t1 - t0)
+        model_s.append(t2 - t1)
+        search_s.append(t3 - t2)
+        rows.append(row)
+    print(f"model {model.version}: {len(spec.names())} features, windows {spec.windows} s")
+    print(
+        f"feature time per window update (one well, one decision): "
+        f"median {np.median(feat_s) * 1e3:.3f} ms, p95 {np.percentile(feat_s, 95) * 1e3:.3f} ms"
+    )
+    print(f"model time per decision per well (one row): median {np.median(model_s) * 1e3:.3f} ms")
+    if model.analogues is not None:
+        print(
+            f"analogue search top-5 over {len(model.analogues)} windows: "
+            f"median {np.median(search_s) * 1e3:.3f} ms"
+        )
+    stacked = np.vstack(rows)
+    t0 = time.perf_counter()
+    model.predict_proba(stacked)
+    per_row = (time.perf_counter() - t0) / len(stacked)
+    print(f"model time per decision, {len(stacked)} decisions batched: {per_row * 1e3:.3f} ms")
+    t0 = time.perf_counter()
+    _, decisions = replay(StreamEngine(model), well.well_id, batch)
+    elapsed = time.perf_counter() - t0
+    print(
+        f"whole live path (feed 60 s batches, {len(decisions)} decisions): "
+        f"{elapsed / max(1, len(decisions)) * 1e3:.3f} ms per decision per well"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
