@@ -201,7 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     from models.artifact import load_model
     from pipelines.evaluate import format_table
 
-    parser = argparse.ArgumentParser(prog="drillwatch backtest")
+    parser = argparse.ArgumentParser(
+        prog="drillwatch evaluate",
+        description="Replay held-out simulated wells (new seeds; plain and profile-shifted) "
+        "through the live path and print per-type per-event metrics.",
+    )
     parser.add_argument("--model", type=Path, help="model directory (default: the rules)")
     parser.add_argument("--seeds", default="2")
     parser.add_argument("--wells", type=int, default=8)

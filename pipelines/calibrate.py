@@ -42,40 +42,6 @@ def alerts_from_decisions(decisions: dict[str, list[Decision]], policy: AlertPol
     return alerts
 
 
-def calibrate_thresholds(
-    decisions: dict[str, list[Decision]],
-    accidents: list[Accident],
-    monitored: dict[str, tuple[datetime, datetime]],
-    types: list[str],
-    *,
-    budget_per_day: float,
-    k: int,
-    n: int,
-    cooldown_s: float,
-) -> dict[str, float]:
-    thresholds: dict[str, float] = {}
-    share = budget_per_day / max(1, len(types))
-    for accident_type in types:
-        chosen = GRID[-1]
-        for threshold in GRID:
-            others = dict.fromkeys(types, NEVER)
-            others[accident_type] = threshold
-            policy = AlertPolicy(thresholds=others, k=k, n=n, cooldown_s=cooldown_s)
-            metrics = evaluate(
-                alerts_from_decisions(decisions, policy),
-                accidents,
-                monitored,
-                cooldown=timedelta(seconds=cooldown_s),
-            )
-            days = metrics["monitored_days_outside_windows"] or 0.0
-            if metrics["false_alarms"] <= int(share * days):
-                chosen = threshold
-                break
-        thresholds[accident_type] = chosen
-        log.info("threshold %s: %.3f", accident_type, chosen)
-    return thresholds
-
-
 def type_alert_times(
     times_ns: np.ndarray,
     p: np.ndarray,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import subprocess
@@ -78,12 +79,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_simulate(args: argparse.Namespace) -> int:
-    from pipelines import simulate
-
-    return simulate.main(args.rest)
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     from models.registry import register
     from pipelines.files import read_dataset
@@ -107,7 +102,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     settings = get_settings()
     version = args.version or datetime.now(UTC).strftime("clf-%Y%m%dT%H%M%SZ")
     out = Path(args.out) if args.out else settings.registry_dir / version
-    cfg = TrainConfig(n_estimators=args.trees, seed=args.seed)
+    cfg = TrainConfig(
+        n_estimators=args.trees,
+        seed=args.seed,
+        folds=args.folds,
+        false_alarm_budget_per_day=args.budget,
+    )
     model = train_model(
         wells,
         accidents,
@@ -115,6 +115,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         cfg=cfg,
         version=version,
         data_summary={"source": str(data), "wells": sorted(wells), "accidents": len(accidents)},
+        detector=args.detector,
     )
     if not args.out:
         register(_engine(), model, settings.registry_dir, activate=args.activate)
@@ -432,8 +433,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "simulate", help="write simulated wells with accidents to files", add_help=False
     )
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("train", help="train a model on well files (simulator output)")
     p.add_argument("--data", required=True, help="directory of <well>.csv|.parquet + accidents.csv")
@@ -446,6 +445,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", help="version id (default: clf-<UTC time>)")
     p.add_argument("--activate", action="store_true", help="make the registered model active")
     p.add_argument("--trees", type=_positive_int, default=300, help="boosting rounds")
+    p.add_argument(
+        "--detector",
+        choices=["classifier", "analogue"],
+        default="classifier",
+        help="classifier: multiclass XGBoost; analogue: its alerts typed by the nearest analogues",
+    )
+    p.add_argument("--folds", type=_positive_int, default=4, help="grouped-by-well CV folds")
+    p.add_argument(
+        "--budget", type=_positive_float, default=0.1, help="false alarms per 24 h to calibrate to"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_train)
 
@@ -516,6 +525,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--well", help="well id for connections whose frames carry no item 0101")
     p.set_defaults(func=cmd_wits0)
 
+    p = sub.add_parser(
+        "features", help="offline feature screening: `features select --data DIR --out FILE`"
+    )
+    fsub = p.add_subparsers(dest="features_command", required=True, metavar="ACTION")
+    q = fsub.add_parser(
+        "select", help="tsfresh relevance tests on labelled windows", add_help=False
+    )
+
+    p = sub.add_parser(
+        "evaluate",
+        help="held-out simulated wells (new seeds, shifted profiles) through the live path",
+        add_help=False,
+    )
+
     p = sub.add_parser("db", help="database maintenance")
     dbsub = p.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     dbsub.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
@@ -530,8 +553,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("httpx", "alembic", "service.db.engine"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    argv = sys.argv[1:] if argv is None else argv
+    # Commands with their own parsers get the rest of the line untouched (--help included).
+    for prefix, module in DELEGATED.items():
+        if argv[: len(prefix)] == list(prefix):
+            return int(importlib.import_module(module).main(argv[len(prefix) :]))
     args = build_parser().parse_args(argv)
     return int(args.func(args))
+
+
+DELEGATED = {
+    ("simulate",): "pipelines.simulate",
+    ("evaluate",): "pipelines.backtest",
+    ("features", "select"): "pipelines.feature_select",
+}
 
 
 if __name__ == "__main__":

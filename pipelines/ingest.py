@@ -110,6 +110,7 @@ class Ingestor:
                         rig_state=event.rig_state,
                         model_version=event.model_version,
                         contributions=event.contributions,
+                        analogues=event.analogues,
                     )
                 )
             last = ns_to_datetime(fed.last_time_ns) if fed.last_time_ns is not None else None

@@ -127,3 +127,15 @@ def test_a_truncated_witsml_file_is_refused_with_its_line(
     bad.write_text(text[: len(text) // 2])
     assert main(["import", "telemetry", str(bad), "--well", "T1"]) == 2
     assert "line" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["simulate"], ["evaluate"], ["features", "select"]])
+def test_commands_with_their_own_options_show_their_help(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        code = main([*command, "--help"])
+    except SystemExit as exit_:
+        code = exit_.code
+    assert code == 0
+    assert f"usage: drillwatch {' '.join(command)}" in capsys.readouterr().out
