@@ -47,6 +47,7 @@ test: lint typecheck pytest
 model: install
 	$(BIN)/drillwatch simulate --wells 16 --hours 24 --seed 1 --out var/train-sim
 	$(BIN)/drillwatch train --data var/train-sim --version bundled-v2 --out models/bundled
+	OMP_NUM_THREADS=1 $(BIN)/drillwatch evaluate --model models/bundled --seeds 2 --wells 8 --hours 24 --record
 
 bench: install
 	$(BIN)/python bench/ingest.py

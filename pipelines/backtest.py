@@ -212,6 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hours", type=float, default=24.0)
     parser.add_argument("--no-shifted", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the metrics here")
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="store the metrics in the model's metadata.json as metrics.heldout",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     model = load_model(args.model) if args.model else None
@@ -224,6 +229,14 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(format_table(m, f"== {name} ({label})") + "\n\n")
     if args.json:
         args.json.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    if args.record:
+        if args.model is None:
+            parser.error("--record needs --model")
+        meta_path = args.model / "metadata.json"
+        meta = json.loads(meta_path.read_text())
+        command = "drillwatch evaluate " + " ".join(argv if argv is not None else sys.argv[2:])
+        meta.setdefault("metrics", {})["heldout"] = {**metrics, "command": command}
+        meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return 0
 
 
