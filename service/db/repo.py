@@ -88,7 +88,7 @@ def _insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert
         return postgresql.insert(table)
     if name == "sqlite":
         return sqlite.insert(table)
-    raise NotImplementedError(f"database dialect {name!r} is not supported")
+    raise RuntimeError(f"database dialect {name!r} is not supported (SQLite or PostgreSQL)")
 
 
 def _inserted(conn: Connection, stmt: Executable) -> bool:
