@@ -13,6 +13,7 @@ import itertools
 import logging
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 
@@ -41,7 +42,7 @@ class AlertEvent:
     analogues: list[dict] = field(default_factory=list)  # nearest past windows, nearest first
 
     @property
-    def time(self):
+    def time(self) -> datetime:
         return ns_to_datetime(self.time_ns)
 
 
@@ -221,7 +222,3 @@ class StreamEngine:
 def analogue_type(found: list[dict]) -> str | None:
     """The accident type most similar analogues share (normal windows do not vote)."""
     return majority_type([a for a in found if a.get("type") != NORMAL])
-
-
-def normal_probability(decision: Decision) -> float:
-    return decision.probabilities.get(NORMAL, 0.0)
