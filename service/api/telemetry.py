@@ -11,11 +11,14 @@ from fastapi import APIRouter, Query, Request
 from models.rigstate import RigState, rig_states
 from pipelines.batch import (
     BatchError,
+    TelemetryBatch,
     datetime_to_ns,
     decode_json,
+    ns_to_datetime,
     parse_batch,
     validate_well_id,
 )
+from pipelines.quality import check as check_quality
 from service.db import repo, telemetry_store
 from service.deps import BroadcasterDep, DbDep, IngestorDep, MetricsDep, SettingsDep
 from service.errors import ApiError
@@ -114,17 +117,14 @@ async def ingest_telemetry(
     return result.as_dict()
 
 
-@router.get("/{well_id}/telemetry", summary="Read stored telemetry in the ingest's shape")
-def read_telemetry(
-    well_id: str,
-    db: DbDep,
-    start: Annotated[datetime | None, Query(description="ISO-8601 with offset")] = None,
-    end: Annotated[datetime | None, Query(description="ISO-8601 with offset")] = None,
-    max_points: Annotated[int, Query(ge=2, le=100_000)] = 5000,
-    rig_state: Annotated[
-        bool, Query(description="also return the rig state of every sample returned")
-    ] = False,
-) -> dict[str, Any]:
+Start = Annotated[datetime | None, Query(description="ISO-8601 with offset")]
+End = Annotated[datetime | None, Query(description="ISO-8601 with offset")]
+
+
+def _stored(
+    db: DbDep, well_id: str, start: datetime | None, end: datetime | None
+) -> TelemetryBatch:
+    """A well's stored telemetry in [start, end], after checking the well and the range."""
     validate_well_id(well_id)
     for name, value in (("start", start), ("end", end)):
         if value is not None and value.tzinfo is None:
@@ -133,12 +133,26 @@ def read_telemetry(
         raise ApiError(422, "end", "is before start")
     with db.connect() as conn:
         repo.get_well(conn, well_id=well_id)
-        batch = telemetry_store.read_range(
+        return telemetry_store.read_range(
             conn,
             well_id=well_id,
             start_ns=datetime_to_ns(start) if start else None,
             end_ns=datetime_to_ns(end) if end else None,
         )
+
+
+@router.get("/{well_id}/telemetry", summary="Read stored telemetry in the ingest's shape")
+def read_telemetry(
+    well_id: str,
+    db: DbDep,
+    start: Start = None,
+    end: End = None,
+    max_points: Annotated[int, Query(ge=2, le=100_000)] = 5000,
+    rig_state: Annotated[
+        bool, Query(description="also return the rig state of every sample returned")
+    ] = False,
+) -> dict[str, Any]:
+    batch = _stored(db, well_id, start, end)
     keep = batch.thin_index(max_points)
     body = batch.select(keep).to_json_dict()
     if rig_state:
@@ -146,3 +160,27 @@ def read_telemetry(
         states = rig_states(batch.times_ns, batch.channels)[keep]
         body["rig_state"] = [RigState(int(s)).label for s in states]
     return body
+
+
+@router.get(
+    "/{well_id}/quality",
+    summary="Data-quality notices over stored telemetry (gaps, flat lines, ranges, units)",
+    description=(
+        "Computed from the stored samples in [start, end] (default: the well's last 2 hours "
+        "of data). Kept apart from accident alerts. Each notice: well_id, channel ('*' for "
+        "gaps), kind (gap, flatline, out_of_range, unit_suspect), start, end, detail."
+    ),
+)
+def read_quality(
+    well_id: str, db: DbDep, start: Start = None, end: End = None
+) -> list[dict[str, Any]]:
+    if start is None and end is None:
+        with db.connect() as conn:
+            span = telemetry_store.time_range(conn, well_id=well_id)
+        if span is not None:
+            start = ns_to_datetime(span[1] - DEFAULT_QUALITY_SPAN_NS)
+    batch = _stored(db, well_id, start, end)
+    return [n.as_dict() for n in check_quality(well_id, batch.times_ns, batch.channels)]
+
+
+DEFAULT_QUALITY_SPAN_NS = 2 * 3600 * 1_000_000_000

@@ -145,10 +145,17 @@ async function showWell(wellId) {
   const hours = Number(document.getElementById("replay-hours").value) || 2;
   const start = new Date(end.getTime() - hours * 3600e3);
   const q = new URLSearchParams({ start: start.toISOString(), end: end.toISOString(), max_points: "1500", rig_state: "true" });
-  const [data, wellAlerts] = await Promise.all([
+  const range = new URLSearchParams({ start: start.toISOString(), end: end.toISOString() });
+  const [data, wellAlerts, notices] = await Promise.all([
     api(`/api/v1/wells/${encodeURIComponent(wellId)}/telemetry?${q}`),
     api(`/api/v1/alerts?well_id=${encodeURIComponent(wellId)}&start=${encodeURIComponent(start.toISOString())}&limit=200`),
+    api(`/api/v1/wells/${encodeURIComponent(wellId)}/quality?${range}`),
   ]);
+  const quality = document.querySelector("#well-quality tbody");
+  quality.replaceChildren(...(notices.length
+    ? notices.map((n) => el("tr", { "data-notice": n.kind }, el("td", {}, human(n.kind)), el("td", {}, n.channel),
+      el("td", {}, `${fmtTime(n.start)} – ${fmtTime(n.end).slice(11)}`), el("td", {}, n.detail)))
+    : [el("tr", { class: "empty" }, el("td", { colspan: 4 }, "No data-quality notices in this period."))]));
   const x = data.time.map((t) => new Date(t).getTime());
   const bands = [];
   const states = data.rig_state || [];

@@ -183,3 +183,26 @@ def test_a_flat_lined_sensor_is_reported_as_a_data_quality_notice_not_an_alert(
     assert [(n["kind"], n["channel"]) for n in notices] == [("flatline", "SPPA")]
     again = client.post(URL, content=body_of(make_batch(T0.replace(hour=7), n=10)))
     assert again.json()["quality"] == []  # reported once, not with every batch
+
+
+def test_data_quality_notices_are_listed_for_the_stored_telemetry(client: TestClient) -> None:
+    batch = make_batch(T0, n=1800, channels=("HKLA", "SPPA", "RPMA"))
+    batch.channels["SPPA"][300:1500] = 18000.0
+    batch.channels["RPMA"][10] = 5000.0
+    client.post(URL, content=body_of(batch))
+    r = client.get("/api/v1/wells/W-1/quality")
+    assert r.status_code == 200
+    kinds = sorted((n["kind"], n["channel"]) for n in r.json())
+    assert kinds == [("flatline", "SPPA"), ("out_of_range", "RPMA")]
+    clean = client.get(
+        "/api/v1/wells/W-1/quality",
+        params={"start": "2024-03-01T06:26:00Z", "end": "2024-03-01T06:29:59Z"},
+    )
+    assert clean.json() == []
+    assert client.get("/api/v1/wells/NOPE/quality").status_code == 404
+    assert (
+        client.get("/api/v1/wells/W-1/quality", params={"start": "2024-03-01T06:00"}).json()[
+            "field"
+        ]
+        == "start"
+    )

@@ -67,6 +67,7 @@ def test_a_well_with_an_alert_shows_its_channels_and_the_alert_on_the_charts(
     assert drawn > 1000
     alert = alerted_wells["VIEW-1"]
     expect(page.locator(f'#well-alerts tr[data-alert="{alert["id"]}"]')).to_be_visible()
+    expect(page.locator("#well-quality tbody tr")).not_to_have_count(0)  # notices or "none"
     shot(page, "well.png")
 
 
