@@ -106,7 +106,9 @@ def check(
         lo, hi = RANGES.get(name, (-np.inf, np.inf))
         with np.errstate(invalid="ignore"):
             bad = finite & ((values < lo) | (values > hi))
-        for a, b in _runs(bad):
+        if bad.any():  # one notice per channel, however many runs
+            where = np.flatnonzero(bad)
+            a, b = int(where[0]), int(where[-1])
             notices.append(
                 QualityNotice(
                     well_id,
@@ -114,14 +116,15 @@ def check(
                     "out_of_range",
                     iso(int(times_ns[a])),
                     iso(int(times_ns[b])),
-                    f"{b - a + 1} value(s) outside [{lo:g}, {hi:g}], e.g. {values[a]:g}",
+                    f"{where.size} value(s) outside [{lo:g}, {hi:g}], e.g. {values[a]:g}",
                 )
             )
         median = float(np.median(values[finite]))
-        for channel, low, high, what in UNIT_SUSPECTS:
-            active = finite & (np.abs(values) > th.min_active)
-            if channel == name and active.sum() > 10:
-                active_median = float(np.median(values[active]))
+        suspects = [u for u in UNIT_SUSPECTS if u[0] == name]
+        active = finite & (np.abs(values) > th.min_active) if suspects else finite
+        if suspects and active.sum() > 10:
+            active_median = float(np.median(values[active]))
+            for _, low, high, what in suspects:
                 if low < active_median < high:
                     notices.append(
                         QualityNotice(
