@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,22 +11,12 @@ from typing import Any
 import numpy as np
 
 from models.artifact import ModelArtifact
-from pipelines.batch import TelemetryBatch
+from pipelines.batch import TelemetryBatch, chunks
 from pipelines.evaluate import Accident, Alert, evaluate
 from pipelines.streaming import AlertEvent, Decision, StreamEngine
 
 log = logging.getLogger(__name__)
 NS = 1_000_000_000
-
-
-def chunks(batch: TelemetryBatch, seconds: float) -> Iterator[TelemetryBatch]:
-    """Split a batch into consecutive batches of ``seconds`` of data, as a rig would send."""
-    if len(batch) == 0:
-        return
-    bucket = (batch.times_ns - batch.times_ns[0]) // int(seconds * NS)
-    edges = np.flatnonzero(np.diff(bucket)) + 1
-    for lo, hi in zip(np.r_[0, edges], np.r_[edges, len(batch)], strict=True):
-        yield batch.select(slice(int(lo), int(hi)))
 
 
 def replay(

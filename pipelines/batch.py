@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -92,6 +92,17 @@ class TelemetryBatch:
                 for name, values in self.channels.items()
             },
         }
+
+
+def chunks(batch: TelemetryBatch, seconds: float) -> Iterator[TelemetryBatch]:
+    """Split a batch into consecutive batches of less than ``seconds`` of data each (as a rig
+    sends them; also how the live path bounds what it feeds at once)."""
+    if len(batch) == 0:
+        return
+    bucket = (batch.times_ns - batch.times_ns[0]) // int(seconds * NS_PER_S)
+    edges = np.flatnonzero(np.diff(bucket)) + 1
+    for lo, hi in zip(np.r_[0, edges], np.r_[edges, len(batch)], strict=True):
+        yield batch.select(slice(int(lo), int(hi)))
 
 
 def ns_to_datetime(ns: int) -> datetime:

@@ -19,8 +19,7 @@ import httpx
 import numpy as np
 import orjson
 
-from pipelines.backtest import chunks
-from pipelines.batch import TelemetryBatch, ns_to_datetime
+from pipelines.batch import TelemetryBatch, chunks, ns_to_datetime
 from pipelines.imports import FORMATS, read_any
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,6 @@ together.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from models.artifact import NORMAL, ModelArtifact
 from models.features import decision_ends, features_at, prepare
 from models.rigstate import RigState
 from pipelines.alerting import AlertPolicy, AlertState, step
-from pipelines.batch import TelemetryBatch, ns_to_datetime
+from pipelines.batch import TelemetryBatch, chunks, ns_to_datetime
 
 log = logging.getLogger(__name__)
 NS = 1_000_000_000
@@ -145,11 +144,7 @@ class StreamEngine:
         seconds, so the rolling buffer always covers the windows of every decision in it."""
         if len(batch) == 0 or batch.times_ns[-1] - batch.times_ns[0] <= PIECE_S * NS:
             return self._feed(well_id, batch)
-        bucket = (batch.times_ns - batch.times_ns[0]) // int(PIECE_S * NS)
-        edges = [0, *(np.flatnonzero(np.diff(bucket)) + 1).tolist(), len(batch)]
-        parts = [
-            self._feed(well_id, batch.select(slice(a, b))) for a, b in itertools.pairwise(edges)
-        ]
+        parts = [self._feed(well_id, piece) for piece in chunks(batch, PIECE_S)]
         return FeedResult(
             accepted=sum(p.accepted for p in parts),
             late=sum(p.late for p in parts),

@@ -14,8 +14,7 @@ import pytest
 from sqlalchemy import Engine
 
 from models.artifact import BUNDLED_DIR, load_model
-from pipelines.backtest import chunks
-from pipelines.batch import NS_PER_S, TelemetryBatch, datetime_to_ns
+from pipelines.batch import NS_PER_S, TelemetryBatch, chunks, datetime_to_ns
 from pipelines.simulate import SimWell, random_profile, simulate_well
 from pipelines.streaming import StreamEngine
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -62,18 +61,14 @@ def list_models(db: DbDep) -> list[dict[str, Any]]:
         return repo.list_model_versions(conn)
 
 
-def _load(db: Engine, model_id: str) -> ModelArtifact:
-    with db.connect() as conn:
-        row = repo.get_model_version(conn, id=model_id)
+def _activate(db: Engine, model_id: str) -> tuple[ModelArtifact, dict[str, Any]]:
+    """Load the version (sha256 checked) and make it active; 409 if it cannot be loaded."""
     try:
-        return load_model(Path(row["path"]))
+        model = registry.activate(db, model_id)
     except (ModelError, OSError, ValueError, KeyError) as exc:
         raise ApiError(409, "id", f"model version {model_id!r} cannot be loaded: {exc}") from None
-
-
-def _activate(db: Engine, model_id: str) -> dict[str, Any]:
-    with db.begin() as conn:
-        return repo.activate_model_version(conn, id=model_id)
+    with db.connect() as conn:
+        return model, repo.get_model_version(conn, id=model_id)
 
 
 @router.post(
@@ -89,8 +84,7 @@ def _activate(db: Engine, model_id: str) -> dict[str, Any]:
 async def activate_model(
     model_id: str, db: DbDep, stream: StreamDep, broadcaster: BroadcasterDep
 ) -> dict[str, Any]:
-    model = await anyio.to_thread.run_sync(_load, db, model_id)
-    row = await anyio.to_thread.run_sync(_activate, db, model_id)
+    model, row = await anyio.to_thread.run_sync(_activate, db, model_id)
     stream.set_model(model)
     broadcaster.publish("model", {"id": row["id"], "version": model.version, "active": True})
     return row

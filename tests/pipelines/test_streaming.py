@@ -4,8 +4,8 @@ the whole well, and a backtest replays the same decisions."""
 import numpy as np
 
 from models.features import decision_ends, features_at, prepare
-from pipelines.backtest import chunks, replay
-from pipelines.batch import TelemetryBatch
+from pipelines.backtest import replay
+from pipelines.batch import TelemetryBatch, chunks
 from pipelines.streaming import StreamEngine
 
 

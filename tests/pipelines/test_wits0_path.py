@@ -13,8 +13,7 @@ import httpx
 import numpy as np
 import pytest
 
-from pipelines.backtest import chunks
-from pipelines.batch import TelemetryBatch
+from pipelines.batch import TelemetryBatch, chunks
 from pipelines.simulate import random_profile, simulate_well
 from pipelines.stream_client import Sender, Wits0Sender
 
