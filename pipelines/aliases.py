@@ -35,6 +35,7 @@ from pathlib import Path
 from models.channels import CANONICAL
 from pipelines.batch import CHANNEL_RE
 from pipelines.files import FileFormatError
+from pipelines.units import unscaled_reason
 
 log = logging.getLogger(__name__)
 
@@ -228,3 +229,25 @@ def map_curves(names: Iterable[str], table: Mapping[str, str] | None = None) -> 
             continue
         channels[name] = target
     return CurveMapping(channels, collisions, invalid)
+
+
+def keep_unscaled(source: str, channel: str, unit: str, unconverted: dict[str, str]) -> str | None:
+    """The channel a mapped curve goes to once its unit is known.
+
+    A curve mapped to a canonical channel whose unit names no scale (``Euc``, see
+    :func:`pipelines.units.unscaled_reason`) keeps its own name instead, unconverted: the
+    reason is put in ``unconverted`` and logged. Returns None if that own name is not a
+    valid channel name. A curve *named* as the canonical channel keeps it, and the unit is
+    then refused by :func:`pipelines.units.convert`.
+    """
+    if channel not in CANONICAL or _key(source) == channel:
+        return channel
+    reason = unscaled_reason(unit)
+    if reason is None:
+        return channel
+    own = source.strip()
+    if not CHANNEL_RE.match(own):
+        return None
+    unconverted[source] = f"not mapped to {channel}: {reason}"
+    log.info("curve %s not mapped to %s: %s", source, channel, reason)
+    return own

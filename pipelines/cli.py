@@ -82,6 +82,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from models.registry import register
     from pipelines.files import read_dataset
+    from pipelines.simulate import with_precursors
     from pipelines.train import TrainConfig, train_model
 
     data = Path(args.data)
@@ -89,6 +90,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"drillwatch train: --data {data} is not a directory of well files", file=sys.stderr)
         return 2
     wells, accidents = read_dataset(data)
+    accidents = with_precursors(accidents, data)  # simulator output: label precursors too
     if args.wells:
         wanted = args.wells.split(",")
         missing = [w for w in wanted if w not in wells]
@@ -201,19 +203,36 @@ def _engine() -> Engine:
 def cmd_import_telemetry(args: argparse.Namespace) -> int:
     from pipelines.batch import BatchError, validate_well_id
     from pipelines.files import FileFormatError
-    from pipelines.imports import parse_units, read_any
+    from pipelines.imports import overlap_conflicts, parse_units, read_any
     from service.db import repo, telemetry_store
 
     try:
         batch, info = read_any(Path(args.path), units=parse_units(args.units))
+        if not (args.well or info.get("well_id")):
+            raise BatchError("--well", f"the {info['format']} file names no well: give --well ID")
         well_id = validate_well_id(args.well or info.get("well_id") or "")
     except (BatchError, FileFormatError) as exc:
         print(f"drillwatch import telemetry: {exc}", file=sys.stderr)
         return 2
-    for key in ("collisions", "skipped"):
+    for key in ("collisions", "skipped", "unconverted"):
         if info.get(key):
             log.warning("%s: %s %s", args.path, key, info[key])
     engine = _engine()
+    with engine.connect() as conn:  # the store keeps the first write of each time stamp
+        before = telemetry_store.read_range(
+            conn, well_id=well_id, start_ns=int(batch.times_ns[0]), end_ns=int(batch.times_ns[-1])
+        )
+    conflicts = overlap_conflicts(before, batch)
+    if conflicts:
+        names = ", ".join(f"{k} ({n})" for k, n in sorted(conflicts.items())[:8])
+        more = f" and {len(conflicts) - 8} more" if len(conflicts) > 8 else ""
+        print(
+            f"drillwatch import telemetry: {args.path}: well {well_id} already has samples at "
+            f"these times with other values of channels {names}{more}; stored samples are "
+            "never overwritten, so nothing was stored: import it under another --well",
+            file=sys.stderr,
+        )
+        return 2
     stored = 0
     day_ns = 86_400 * 1_000_000_000
     days = max(1, int((batch.times_ns[-1] - batch.times_ns[0]) // day_ns) + 1)
@@ -487,13 +506,28 @@ def build_parser() -> argparse.ArgumentParser:
     q = isub.add_parser(
         "telemetry",
         help="a telemetry file: CSV/Parquet (`time` column with offsets, one column per "
-        "channel, missing values empty), WITSML 1.4.1.1 log (.xml) or LAS 2.0 (.las)",
+        "channel, missing values empty), WITSML 1.4.1.1 log (.xml), LAS 2.0 (.las) or a "
+        "recorded WITS Level 0 stream (.wits). All or nothing: a malformed file is refused "
+        "naming the line or curve (exit 2) and nothing is stored",
+        description="Import a time-indexed telemetry file into the store. Curve names are "
+        "mapped to WITS mnemonics (aliases) and units converted to internal units; see "
+        "docs/formats.md. Depth-indexed logs are refused.",
     )
-    q.add_argument("path", help="a .csv, .parquet, .xml (WITSML 1.4.1.1 log) or .las file")
     q.add_argument(
-        "--well", help="well id to store it under (default: the well named in a WITSML/LAS file)"
+        "path",
+        help="a .csv, .parquet, .xml (WITSML 1.4.1.1 log), .las (LAS 2.0) or .wits (WITS0) file",
     )
-    q.add_argument("--units", help="declared units of CSV/Parquet columns, e.g. HKLA=klbf,SPPA=psi")
+    q.add_argument(
+        "--well",
+        help="well id to store it under (default: the well named in a WITSML/LAS/WITS0 file)",
+    )
+    q.add_argument(
+        "--units",
+        help="units by the file's own curve/column names, e.g. HKLA=klbf,SPPA=psi: for "
+        "CSV/Parquet the column units (default: internal units); for WITSML/LAS they replace "
+        "the declared units, e.g. TOTGAS=%% to import a gas curve declared in Euc as GASA; "
+        "for WITS0 the units the rig sent, by channel",
+    )
     q.set_defaults(func=cmd_import_telemetry)
     q = isub.add_parser("accidents", help="a CSV file: well,type,start,end[,depth,notes]")
     q.add_argument("path")
@@ -508,10 +542,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output directory")
     p.set_defaults(func=cmd_backtest)
 
-    p = sub.add_parser("export", help="write a well's stored telemetry to CSV, Parquet or LAS")
-    p.add_argument("--well", required=True)
+    p = sub.add_parser(
+        "export",
+        help="write a well's stored telemetry to CSV, Parquet or LAS",
+        description="Write a well's stored telemetry, in canonical names and internal units. "
+        "LAS 2.0: TIME in Unix seconds (UTC, ms), NULL -999.25, values exact; channel names "
+        "(any case, with dots) come back unchanged on `drillwatch import telemetry`.",
+    )
+    p.add_argument("--well", required=True, help="a stored well id")
     p.add_argument("--out", required=True, help="output file")
-    p.add_argument("--format", choices=["csv", "parquet", "las"], help="default: by suffix")
+    p.add_argument(
+        "--format",
+        choices=["csv", "parquet", "las"],
+        help="default: by suffix (.las, .parquet, anything else csv)",
+    )
     p.add_argument("--start", help="ISO-8601 with offset")
     p.add_argument("--end", help="ISO-8601 with offset")
     p.set_defaults(func=cmd_export)

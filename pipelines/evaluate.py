@@ -24,6 +24,8 @@ class Accident:
     type: str
     start: datetime
     end: datetime | None = None
+    # when its first signs began, if the record says so (the simulator's manifest does)
+    precursor_start: datetime | None = None
 
     @property
     def window(self) -> tuple[datetime, datetime]:

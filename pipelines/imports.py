@@ -1,7 +1,8 @@
 """Telemetry files of any supported format into one batch in canonical names and units.
 
-CSV/Parquet (``pipelines.files``), WITSML 1.4.1.1 logs (``pipelines.witsml``) and LAS 2.0
-(``pipelines.las``) are chosen by suffix. Curve names go through the alias table and declared
+CSV/Parquet (``pipelines.files``), WITSML 1.4.1.1 logs (``pipelines.witsml``), LAS 2.0
+(``pipelines.las``) and recorded WITS Level 0 streams (``.wits``, ``pipelines.wits0``) are
+chosen by suffix. Curve names go through the alias table and declared
 units are converted to the internal units (``pipelines.units``); the whole file is validated
 before anything is returned, so an import is all or nothing.
 """
@@ -12,13 +13,24 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from pipelines.aliases import aliases_path_from_env, load_aliases, map_curves
 from pipelines.batch import BatchError, TelemetryBatch, apply_units
 from pipelines.files import FileFormatError, read_telemetry_file
 from pipelines.las import read_las_log
+from pipelines.wits0 import read_wits0_file
 from pipelines.witsml import read_witsml_log
 
-FORMATS = {".csv": "csv", ".gz": "csv", ".parquet": "parquet", ".xml": "witsml", ".las": "las"}
+FORMATS = {
+    ".csv": "csv",
+    ".gz": "csv",
+    ".parquet": "parquet",
+    ".xml": "witsml",
+    ".las": "las",
+    ".wits": "wits0",
+    ".wits0": "wits0",
+}
 
 
 def parse_units(text: str | None) -> dict[str, str]:
@@ -42,17 +54,26 @@ def rename_channels(batch: TelemetryBatch, aliases: Mapping[str, str]) -> Teleme
 def read_any(
     path: Path, *, units: Mapping[str, str] | None = None
 ) -> tuple[TelemetryBatch, dict[str, Any]]:
-    """Read a telemetry file by suffix; returns the batch and what was done to it."""
+    """Read a telemetry file by suffix; returns the batch and what was done to it.
+
+    ``units`` declares units by the file's own curve or column names: for CSV/Parquet the
+    units of the columns, for WITSML/LAS overrides of the units the file declares, for WITS0
+    the units the rig sent by channel (``HKLA=klbf``).
+    """
     kind = FORMATS.get(path.suffix.lower())
     if kind is None:
         raise FileFormatError(
-            path, "file", f"unsupported extension {path.suffix!r} (csv, parquet, xml, las)"
+            path,
+            "file",
+            f"unsupported extension {path.suffix!r} (csv, parquet, xml, las, wits, wits0)",
         )
     aliases = load_aliases(aliases_path_from_env())
     if kind == "witsml":
-        batch, info = read_witsml_log(path, aliases=aliases)
+        batch, info = read_witsml_log(path, aliases=aliases, units=units)
     elif kind == "las":
-        batch, info = read_las_log(path, aliases=aliases)
+        batch, info = read_las_log(path, aliases=aliases, units=units)
+    elif kind == "wits0":
+        batch, info = read_wits0_file(path, units=units)
     else:
         raw = read_telemetry_file(path)
         # Units are declared under the file's own column names, before renaming.
@@ -65,3 +86,28 @@ def read_any(
     if len(batch) == 0:
         raise FileFormatError(path, "data", "no samples")
     return batch, info
+
+
+def overlap_conflicts(stored: TelemetryBatch, batch: TelemetryBatch) -> dict[str, int]:
+    """Channels of ``batch`` whose values differ from ``stored`` at times already stored.
+
+    The telemetry store keeps the first write of each time stamp (an import is idempotent),
+    so such values would be silently dropped. Returns channel → number of samples that
+    differ (a value where the stored sample has none, or another value); NaN in ``batch``
+    never conflicts. An empty dict means importing ``batch`` loses nothing.
+    """
+    common, new_at, old_at = np.intersect1d(
+        batch.times_ns, stored.times_ns, assume_unique=True, return_indices=True
+    )
+    conflicts: dict[str, int] = {}
+    if common.size == 0:
+        return conflicts
+    for name, values in batch.channels.items():
+        new = values[new_at]
+        old = (
+            stored.channels[name][old_at] if name in stored.channels else np.full_like(new, np.nan)
+        )
+        differ = ~np.isnan(new) & ~(new == old)
+        if differ.any():
+            conflicts[name] = int(differ.sum())
+    return conflicts

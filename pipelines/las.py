@@ -17,15 +17,26 @@ into the next); lasio reads the header sections and writes files.
 
 Curve names are mapped with the alias table and units converted to internal units, as for
 WITSML (:mod:`pipelines.witsml`); ``NULL`` values become NaN; rows are sorted by time and a
-repeated time stamp keeps the first row. Values are written with ``%.10g`` (ten significant
-digits) and NaN as ``NULL`` = -999.25 (so a real value of exactly -999.25 reads back as
-missing).
+repeated time stamp keeps the first row. Mnemonics are read with their case preserved
+(lasio would upper-case them).
+
+Names round-trip exactly: a LAS mnemonic cannot hold a ``.`` (it ends the mnemonic), so a
+channel such as ``mw.In`` is written as ``mw_In`` with the description
+``mw.In (drillwatch channel)``, and the reader restores the name from such a description.
+Every non-canonical channel gets that description, so other tools see the exact name too.
+A restored name is a drillwatch channel already: it is not mapped with the aliases again.
+
+Values are written as the shortest decimal that reads back as the same float64 (Python's
+``repr``: ``646.5755``, ``1e-05``), so a round trip is exact, and NaN as ``NULL`` = -999.25
+(so a real value of exactly -999.25 reads back as missing).
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import math
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,8 +46,15 @@ import lasio
 import numpy as np
 
 from models.channels import BY_MNEMONIC
-from pipelines.aliases import map_curves
-from pipelines.batch import NS_PER_S, BatchError, TelemetryBatch, datetime_to_ns, ns_to_iso
+from pipelines.aliases import keep_unscaled, map_curves
+from pipelines.batch import (
+    CHANNEL_RE,
+    NS_PER_S,
+    BatchError,
+    TelemetryBatch,
+    datetime_to_ns,
+    ns_to_iso,
+)
 from pipelines.batch import parse_time as parse_iso_time
 from pipelines.files import FileFormatError
 from pipelines.units import UnitError, convert, internal_unit
@@ -52,6 +70,39 @@ _DEPTH_NAMES = frozenset({"DEPT", "DEPTH", "MD", "TVD", "DEP"})
 _TIME_UNITS = {"s": 1.0, "sec": 1.0, "secs": 1.0, "seconds": 1.0, "ms": 1e-3}
 _LENGTH_UNITS = frozenset({"m", "ft", "f", "feet", "meters", "metres", "usft"})
 _EARLIEST_EPOCH_S = 1e8  # 1973-03-03: smaller "epoch" times are elapsed seconds
+# The description write_las gives a non-canonical curve, naming the exact channel.
+_NAME_DESCR = " (drillwatch channel)"
+_NAME_DESCR_RE = re.compile(r"^\s*(\S+) \(drillwatch channel\)\s*$")
+
+
+def _item(section: Any, key: str) -> Any:
+    """A header item by mnemonic, case-insensitively (mnemonics are read as written)."""
+    for item in section:
+        if str(item.mnemonic).strip().upper() == key:
+            return item
+    return None
+
+
+def _text(section: Any, key: str) -> str:
+    item = _item(section, key)
+    return str(item.value).strip() if item is not None else ""
+
+
+def _written_as(name: str, mnemonic: str) -> bool:
+    """Whether ``_las_mnemonic`` may have written channel ``name`` as ``mnemonic``."""
+    base, key = name.replace(".", "_").upper(), mnemonic.upper()
+    return key == base or (key.startswith(base + "_") and key[len(base) + 1 :].isdigit())
+
+
+def _las_mnemonic(name: str, taken: set[str]) -> str:
+    """A LAS-safe mnemonic for a channel name: no ``.``, unique (case-insensitively)."""
+    base = name.replace(".", "_")
+    mnemonic, n = base, 1
+    while mnemonic.upper() in taken:
+        n += 1
+        mnemonic = f"{base}_{n}"
+    taken.add(mnemonic.upper())
+    return mnemonic
 
 
 def _read_text(path: Path) -> str:
@@ -116,15 +167,18 @@ def read_las_log(
     *,
     aliases: Mapping[str, str] | None = None,
     time_origin: datetime | None = None,
+    units: Mapping[str, str] | None = None,
 ) -> tuple[TelemetryBatch, dict[str, Any]]:
     """Read a time-indexed LAS 2.0 file; returns the batch and an info dict.
 
     ``time_origin`` (tz-aware) reads a numeric TIME as seconds elapsed since that instant
-    instead of Unix time. The info dict has ``format``, ``version``, ``well`` (the ~Well
-    items WELL, UWI, COMP, FLD, SRVC), ``well_id`` (a suggestion), ``index_curve``,
-    ``curves`` (mnemonic → channel, unit, internal_unit, nulls), ``skipped``,
-    ``collisions``, ``rows``, ``samples``, ``nulls``, ``out_of_order``, ``duplicates``,
-    ``conflicting``, ``start`` and ``end``.
+    instead of Unix time. ``units`` overrides the declared unit of curves, by their name
+    (``{"TOTGAS": "%"}``); a name that is not a curve is refused. The info dict has
+    ``format``, ``version``, ``well`` (the ~Well items WELL, UWI, COMP, FLD, SRVC),
+    ``well_id`` (a suggestion), ``index_curve``, ``curves`` (mnemonic → channel, unit,
+    internal_unit, nulls), ``skipped``, ``collisions``, ``unconverted`` (curves in a unit
+    with no scale such as ``Euc``, kept under their own name), ``rows``, ``samples``,
+    ``nulls``, ``out_of_order``, ``duplicates``, ``conflicting``, ``start`` and ``end``.
     """
     if time_origin is not None and time_origin.tzinfo is None:
         raise ValueError("time_origin must be timezone-aware")
@@ -132,31 +186,52 @@ def read_las_log(
     lines = text.splitlines()
     start = _data_start(path, lines)
     try:
-        las = lasio.read("\n".join(lines[:start]) + "\n~A\n", ignore_data=True)
+        las = lasio.read(
+            "\n".join(lines[:start]) + "\n~A\n", ignore_data=True, mnemonic_case="preserve"
+        )
     except Exception as exc:  # lasio raises many kinds of error on broken headers
         raise FileFormatError(path, "header", f"cannot be read by lasio ({exc})") from None
 
-    version = str(las.version["VERS"].value).strip() if "VERS" in las.version else ""
+    version = _text(las.version, "VERS")
     if version and not version.startswith(("1.2", "2.")):
         raise FileFormatError(path, "~Version VERS", f"LAS {version} is not supported (2.0)")
-    wrap = str(las.version["WRAP"].value).strip().upper() if "WRAP" in las.version else "NO"
+    wrap = _text(las.version, "WRAP").upper() or "NO"
     if wrap.startswith("Y"):
         raise FileFormatError(path, "~Version WRAP", "wrapped LAS (WRAP YES) is not supported")
-    null_text = str(las.well["NULL"].value).strip() if "NULL" in las.well else ""
+    null_text = _text(las.well, "NULL")
     try:
         null = float(null_text) if null_text else None
     except ValueError:
         raise FileFormatError(path, "~Well NULL", f"{null_text!r} is not a number") from None
 
     names = [str(c.original_mnemonic).strip() for c in las.curves]
-    units = [str(c.unit).strip() for c in las.curves]
+    curve_units = [str(c.unit).strip() for c in las.curves]
     if len(names) < 2:
         raise FileFormatError(path, "~Curve", "needs a TIME curve and at least one channel")
-    repeated = {n for n in names if names.count(n) > 1}
+    folded = [n.upper() for n in names]  # LAS mnemonics are case-insensitive
+    repeated = {n for n in names if folded.count(n.upper()) > 1}
     if repeated:
         raise FileFormatError(path, "~Curve", f"curve {sorted(repeated)[0]} is repeated")
-    kind = _index_kind(path, names[0], units[0])
-    scale = _TIME_UNITS.get(units[0].lower(), 1.0)
+    # A name written by write_las (see module doc): "mw_In" described as "mw.In (drillwatch
+    # channel)" is read back as mw.In. Only a description naming this very curve counts.
+    restored: set[str] = set()
+    for col, curve in enumerate(las.curves):
+        match = _NAME_DESCR_RE.match(str(curve.descr))
+        if col and match and _written_as(match.group(1), names[col]):
+            names[col] = match.group(1)
+            restored.add(names[col])
+    if len(set(names)) != len(names):
+        raise FileFormatError(
+            path, "~Curve", "curve descriptions name the same drillwatch channel twice"
+        )
+    for name, unit in (units or {}).items():
+        if name not in names[1:]:
+            raise FileFormatError(
+                path, f"units.{name}", f"{name!r} is not a curve ({' '.join(names[1:])})"
+            )
+        curve_units[names.index(name)] = unit
+    kind = _index_kind(path, names[0], curve_units[0])
+    scale = _TIME_UNITS.get(curve_units[0].lower(), 1.0)
 
     width = len(names)
     rows: list[list[str]] = []
@@ -199,20 +274,29 @@ def read_las_log(
             raise FileFormatError(
                 path,
                 where,
-                f"index {names[0]} = {token} {units[0]} is before 1973: elapsed seconds? "
+                f"index {names[0]} = {token} {curve_units[0]} is before 1973: elapsed seconds? "
                 "TIME must be Unix seconds (UTC), or pass time_origin",
             )
         times[i] = origin_ns + round(seconds * 1000) * 1_000_000
 
-    mapping = map_curves(names[1:], aliases)
+    # Restored names are drillwatch channels already: they skip the alias table, so that a
+    # channel kept under its own name (e.g. TOTGAS in Euc, see pipelines.units) stays so.
+    mapping = map_curves([n for n in names[1:] if n not in restored], aliases)
+    mapping.channels.update({n: n for n in restored if CHANNEL_RE.match(n)})
+    mapping.invalid.extend(n for n in restored if not CHANNEL_RE.match(n))
     skipped = {n: "name is not a valid channel name" for n in mapping.invalid}
     channels: dict[str, np.ndarray] = {}
     curves: dict[str, dict[str, Any]] = {}
+    unconverted: dict[str, str] = {}
     total_nulls = 0
     for col, mnemonic in enumerate(names):
         if col == 0 or mnemonic not in mapping.channels:
             continue
-        channel = mapping.channels[mnemonic]
+        kept = keep_unscaled(mnemonic, mapping.channels[mnemonic], curve_units[col], unconverted)
+        if kept is None:
+            skipped[mnemonic] = "name is not a valid channel name"
+            continue
+        channel = kept
         values = np.empty(len(rows), dtype=np.float64)
         for i, tokens in enumerate(rows):
             try:
@@ -226,24 +310,23 @@ def read_las_log(
         missing = values == null if null is not None else np.zeros(len(rows), dtype=bool)
         values[missing] = np.nan
         try:
-            channels[channel] = convert(values, units[col], channel)
+            channels[channel] = convert(values, curve_units[col], channel)
         except UnitError as exc:
             raise FileFormatError(
-                path, f"curve {mnemonic} ({channel})", f"unit {units[col]!r}: {exc.reason}"
+                path, f"curve {mnemonic} ({channel})", f"unit {curve_units[col]!r}: {exc.reason}"
             ) from None
         nulls = int(missing.sum())
         total_nulls += nulls
         curves[mnemonic] = {
             "channel": channel,
-            "unit": units[col],
-            "internal_unit": internal_unit(channel) or units[col],
+            "unit": curve_units[col],
+            "internal_unit": internal_unit(channel) or curve_units[col],
             "nulls": nulls,
         }
 
     batch, stats = order_samples(times, channels)
     well = {
-        key.lower(): (str(las.well[key].value).strip() or None) if key in las.well else None
-        for key in ("WELL", "UWI", "COMP", "FLD", "SRVC")
+        key.lower(): _text(las.well, key) or None for key in ("WELL", "UWI", "COMP", "FLD", "SRVC")
     }
     info: dict[str, Any] = {
         "format": "las",
@@ -254,6 +337,7 @@ def read_las_log(
         "curves": curves,
         "skipped": skipped,
         "collisions": mapping.collisions,
+        "unconverted": unconverted,
         "rows": len(rows),
         "samples": len(batch),
         "nulls": total_nulls,
@@ -277,13 +361,14 @@ def read_las(
     *,
     aliases: Mapping[str, str] | None = None,
     time_origin: datetime | None = None,
+    units: Mapping[str, str] | None = None,
 ) -> TelemetryBatch:
     """Read a time-indexed LAS 2.0 file into one batch in internal units (see module doc).
 
     Raises :class:`~pipelines.files.FileFormatError` naming the line, curve and value;
     nothing is returned on error.
     """
-    return read_las_log(path, aliases=aliases, time_origin=time_origin)[0]
+    return read_las_log(path, aliases=aliases, time_origin=time_origin, units=units)[0]
 
 
 def write_las(
@@ -312,15 +397,39 @@ def write_las(
     ).strftime("%Y-%m-%d")
     seconds = (batch.times_ns + 500_000) // 1_000_000 / 1000.0  # rounded to milliseconds
     las.append_curve("TIME", seconds, unit="s", descr="Unix time (s since 1970-01-01 UTC)")
+    taken = {"TIME"} | {name.upper() for name in batch.channels if name in BY_MNEMONIC}
     for name, values in batch.channels.items():
         spec = BY_MNEMONIC.get(name)
+        array = np.asarray(values, dtype=np.float64)
+        if spec is not None:
+            las.append_curve(name, array, unit=spec.unit, descr=spec.meaning)
+            continue
+        # The exact name goes in the description too: LAS tools upper-case mnemonics and a
+        # mnemonic cannot hold a ".", but read_las restores the name from it.
         las.append_curve(
-            name,
-            np.asarray(values, dtype=np.float64),
-            unit=spec.unit if spec is not None else units.get(name, ""),
-            descr=spec.meaning if spec is not None else "",
+            _las_mnemonic(name, taken),
+            array,
+            unit=units.get(name, ""),
+            descr=name + _NAME_DESCR,
         )
+    # lasio writes the header sections; the ~A rows are written here with the shortest
+    # text that reads back as the same float64 (repr), so values round-trip exactly.
+    header = io.StringIO()
+    las.write(header, version=2.0, fmt="%.10g", column_fmt={0: "%.3f"}, STEP=0)
+    head_lines = header.getvalue().splitlines()
+    data_at = next(i for i, line in enumerate(head_lines) if line.startswith("~A"))
+    columns = [np.asarray(v, dtype=np.float64) for v in batch.channels.values()]
+    for name, column in zip(batch.channels, columns, strict=True):
+        if np.isinf(column).any():
+            raise BatchError(f"channels.{name}", "has an infinite value, which LAS cannot hold")
+    null = repr(LAS_NULL)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="\n") as fh:
-        las.write(fh, version=2.0, fmt="%.10g", column_fmt={0: "%.3f"}, STEP=0)
+        fh.write("\n".join(head_lines[: data_at + 1]) + "\n")
+        for i, t in enumerate(seconds.tolist()):
+            cells = [f"{t:.3f}"]
+            for column in columns:
+                value = float(column[i])
+                cells.append(null if math.isnan(value) else repr(value))
+            fh.write(" ".join(cells) + "\n")
     log.info("%s: wrote %d samples of %s as LAS", path, len(batch), well_id)

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from pathlib import Path
@@ -2001,6 +2001,30 @@ def write_fleet(
     if manifest:
         paths.append(_write_manifest([_manifest_entry(w) for w in wells], out_dir))
     return paths
+
+
+def with_precursors(accidents: list[Any], directory: Path) -> list[Any]:
+    """``accidents`` (pipelines.evaluate.Accident) with ``precursor_start`` taken from the
+    ``manifest.json`` beside them, where the manifest lists the same well, type and start."""
+    path = Path(directory) / "manifest.json"
+    if not path.exists():
+        return accidents
+    known = {
+        (a["well_id"], a["type"], datetime.fromisoformat(a["start"])): a["precursor_start"]
+        for w in json.loads(path.read_text())["wells"]
+        for a in w["accidents"]
+    }
+    out = []
+    for acc in accidents:
+        pre = known.get((acc.well_id, acc.type, acc.start))
+        out.append(replace(acc, precursor_start=datetime.fromisoformat(pre)) if pre else acc)
+    logger.info(
+        "%s: precursor starts for %d of %d accidents",
+        path,
+        sum(1 for a in out if a.precursor_start),
+        len(out),
+    )
+    return out
 
 
 def read_accidents_csv(path: Path) -> list[SimAccident]:

@@ -19,8 +19,16 @@ Spellings whose meaning the tables fix on purpose, so that pint's defaults never
 * ``bbl`` is the oil barrel (42 US gal, 0.159 m³); pint's ``bbl`` is 31.5 gal.
 * ``gal`` is the US gallon.
 * Dimensionless spellings (``""``, ``unitless``, ``1``, ``frac``, ``fraction``, ``none``,
-  ``-``, ``Euc``) are a *fraction*: to a ``%`` channel they are multiplied by 100. ``Euc``
-  (the Volve logs' "engineering unit" for gas) is read as a fraction the same way.
+  ``-``) are a *fraction*: to a ``%`` channel they are multiplied by 100.
+* ``Euc`` ("engineering units", the unit of the Volve gas curves) names no scale, so it is
+  :data:`UNSCALED`: it cannot be converted to any internal unit (:func:`conversion`
+  refuses it) and the file readers keep such a curve under its own name, unconverted,
+  instead of mapping it to a canonical channel (see :func:`unscaled_reason`). Decision
+  taken on the Volve F-9 A values: ``TOTGAS`` is 0 in 7,948 of 8,084 rows and one
+  circulation peak reaches 0.0201 Euc. Read as a fraction that is 2.0 % total gas, read as
+  percent 0.02 %; both are plausible for an intervention well, nothing in the file says
+  which, and a silent ×100 error on the gas channel would feed kick detection. A user who
+  knows the scale declares it (``--units TOTGAS=%``).
 * ``code`` (``ACTC``) is not a physical unit: only ``code`` or a dimensionless spelling is
   accepted, and values are kept as they are.
 
@@ -49,11 +57,13 @@ log = logging.getLogger(__name__)
 __all__ = [
     "DIMENSIONLESS",
     "UNIT_SPELLINGS",
+    "UNSCALED",
     "UnitError",
     "check",
     "conversion",
     "convert",
     "internal_unit",
+    "unscaled_reason",
 ]
 
 
@@ -69,8 +79,25 @@ class UnitError(ValueError):
 
 _DIMENSIONLESS_EXPR = "dimensionless"
 DIMENSIONLESS: frozenset[str] = frozenset(
-    {"", "unitless", "1", "frac", "fraction", "dimensionless", "none", "-", "euc", "v/v"}
+    {"", "unitless", "1", "frac", "fraction", "dimensionless", "none", "-", "v/v"}
 )
+UNSCALED: frozenset[str] = frozenset({"euc"})
+"""Spellings (lower case) of units that name no scale: ``Euc``, "engineering units"."""
+
+
+def unscaled_reason(unit: str) -> str | None:
+    """Why a curve in ``unit`` cannot become a canonical channel, or None if it can.
+
+    For :data:`UNSCALED` units (``Euc``): the file readers then keep the curve under its
+    own name, unconverted, and list it with this reason in the import info.
+    """
+    if _normalise(unit) not in UNSCALED:
+        return None
+    return (
+        f"unit {unit!r} (engineering units) has no defined scale; kept unconverted under "
+        "its own name (declare its unit, e.g. %, to import it as a canonical channel)"
+    )
+
 
 _N_M = "newton * meter"
 _KN_M = "kilonewton * meter"
@@ -251,6 +278,8 @@ def conversion(unit: str, target: str) -> tuple[float, float]:
     or of another dimension; :func:`convert` re-raises it naming the channel.
     """
     key = _normalise(unit)
+    if key in UNSCALED:
+        raise UnitError("?", unit, "engineering units (Euc) have no defined scale")
     if target == _CODE:
         if key == _CODE or key in DIMENSIONLESS:
             return 1.0, 0.0

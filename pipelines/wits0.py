@@ -27,6 +27,9 @@ Framing (BRIEF §2)::
 * bytes are buffered across :meth:`Wits0Parser.feed` calls, so frames may be split
   anywhere; a line longer than 1,024 bytes is discarded.
 
+A recorded stream (a ``.wits`` file) is read strictly by :func:`read_wits0_file`: there,
+any of the problems above refuses the whole file, naming the line.
+
 Units: values are taken to be in the internal units already (kN, kPa, L/min, ...), unless
 ``units`` maps a channel to the unit the rig sends (``{"HKLA": "klbf", "SPPA": "psi"}``),
 which is then converted with :mod:`pipelines.units`.
@@ -44,24 +47,29 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from models.channels import CHANNELS
 from pipelines.batch import WELL_ID_RE, BatchError, TelemetryBatch, datetime_to_ns
+from pipelines.files import FileFormatError
+from pipelines.units import UnitError, conversion, internal_unit
 from pipelines.units import check as check_unit
-from pipelines.units import conversion, internal_unit
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_ITEM_MAP",
     "OnBatch",
+    "Wits0Error",
     "Wits0Frame",
     "Wits0Parser",
     "Wits0Server",
     "encode_frame",
     "frames_to_batch",
+    "read_wits0_file",
     "serve_wits0",
 ]
 
@@ -75,7 +83,12 @@ _ITEM_RE = re.compile(r"(\d{4})(.*)")
 _DIGITS_RE = re.compile(r"(\d{1,6})(?:\.0*)?")
 _UNKNOWN_RE = re.compile(r"WITS(\d{4})")
 MAX_LINE = 1024
+_LIVE_ACTION_RE = re.compile(r",? skipped|; ignored|: stamped with arrival time| ignored$")
 _LOUD_WARNINGS = 20  # per parser; after that only every 100th garbage warning is logged
+
+
+class Wits0Error(ValueError):
+    """A problem in a WITS0 stream read strictly (a recorded file)."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +112,9 @@ class Wits0Parser:
     ``well_id_default`` is used for frames without item 0101. ``item_map`` (id → channel)
     replaces :data:`DEFAULT_ITEM_MAP`; ``units`` (channel → unit sent) converts those
     channels to internal units. ``source`` names the stream in log messages; ``clock``
-    returns the arrival time in UTC ns (for tests).
+    returns the arrival time in UTC ns (for tests). ``strict`` (for recorded files,
+    :func:`read_wits0_file`) raises :class:`Wits0Error` on the first problem instead of
+    logging it and skipping the line, and refuses frames without their own date and time.
     """
 
     def __init__(
@@ -111,6 +126,7 @@ class Wits0Parser:
         units: Mapping[str, str] | None = None,
         source: str = "wits0",
         clock: Callable[[], int] = time.time_ns,
+        strict: bool = False,
     ) -> None:
         if well_id_default is not None and not WELL_ID_RE.match(well_id_default):
             raise BatchError("well_id", f"{well_id_default!r} is not a valid well id")
@@ -119,6 +135,7 @@ class Wits0Parser:
         self.item_map = dict(DEFAULT_ITEM_MAP if item_map is None else item_map)
         self.source = source
         self._clock = clock
+        self.strict = strict
         self._scale: dict[str, tuple[float, float]] = {}
         for channel, unit in (units or {}).items():
             check_unit(unit, channel)  # UnitError now, not on the first frame
@@ -139,6 +156,8 @@ class Wits0Parser:
         return self._frame is not None
 
     def warn(self, message: str, *args: object) -> None:
+        if self.strict:  # a refusal: drop what the live listener would do instead
+            raise Wits0Error(_LIVE_ACTION_RE.sub("", message % args))
         self.warnings += 1
         if self.warnings <= _LOUD_WARNINGS or self.warnings % 100 == 0:
             suffix = f" ({self.warnings} warnings so far)" if self.warnings > _LOUD_WARNINGS else ""
@@ -255,11 +274,15 @@ class Wits0Parser:
             well = None
         well = well or self.well_id_default
         if not any(not math.isnan(v) for v in values.values()):
-            self.warn("frame with no valid values dropped (well %s)", well)
+            if not self.strict:  # in a file, a frame of nulls is data, not garbage
+                self.warn("frame with no valid values dropped (well %s)", well)
             self.dropped += 1
             return None
+        stamp = self._frame_time()
+        if stamp is None and self.strict:
+            raise Wits0Error("frame without its date and time (items 0105 and 0106)")
         self.frames += 1
-        return Wits0Frame(well, self._frame_time(), self._frame_received, values)
+        return Wits0Frame(well, stamp, self._frame_received, values)
 
 
 def frames_to_batch(frames: Iterable[Wits0Frame]) -> TelemetryBatch:
@@ -284,6 +307,54 @@ def frames_to_batch(frames: Iterable[Wits0Frame]) -> TelemetryBatch:
         for name in names
     }
     return TelemetryBatch(np.array(times, dtype=np.int64), channels)
+
+
+def read_wits0_file(
+    path: Path, *, units: Mapping[str, str] | None = None
+) -> tuple[TelemetryBatch, dict[str, Any]]:
+    """A recorded WITS0 stream (``.wits``) → one batch, strictly: all or nothing.
+
+    Unlike the listener, which skips garbage on a live link, any garbage line, non-numeric
+    or non-finite value, line outside a frame, unfinished frame, or frame without its own
+    0105/0106 date and time refuses the file with :class:`~pipelines.files.FileFormatError`
+    naming the line. Frames of nulls only are dropped (counted). All frames must be of one
+    well (0101) or carry none. ``units`` (channel → unit sent) as for :class:`Wits0Parser`.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FileFormatError(path, "file", f"cannot be read ({exc})") from None
+    try:
+        parser = Wits0Parser(units=units, source=str(path), strict=True)
+    except UnitError as exc:
+        raise FileFormatError(path, f"units.{exc.channel}", f"{exc.unit!r}: {exc.reason}") from None
+    frames: list[Wits0Frame] = []
+    number = 0  # the line being read, for the refusal
+    try:
+        for line in data.split(b"\n"):
+            number += 1
+            if len(line) > MAX_LINE:
+                raise Wits0Error(f"line longer than {MAX_LINE} bytes")
+            frames += parser.feed(line + b"\n")
+        if parser.in_frame:
+            raise Wits0Error("the file ends inside a frame (no '!!')")
+    except Wits0Error as exc:
+        raise FileFormatError(path, f"line {number}", str(exc)) from None
+    if not frames:
+        raise FileFormatError(path, "data", "no frame with a valid value")
+    wells = sorted({f.well_id for f in frames if f.well_id is not None})
+    if len(wells) > 1:
+        raise FileFormatError(path, "0101", f"frames of several wells ({', '.join(wells)})")
+    batch = frames_to_batch(frames)
+    info: dict[str, Any] = {
+        "format": "wits0",
+        "well_id": wells[0] if wells else None,
+        "frames": len(frames),
+        "null_frames": parser.dropped,
+        "samples": len(batch),
+        "units": dict(units or {}),
+    }
+    return batch, info
 
 
 def _format_value(value: float) -> str:

@@ -32,7 +32,7 @@ from xml.parsers import expat
 
 import numpy as np
 
-from pipelines.aliases import map_curves
+from pipelines.aliases import keep_unscaled, map_curves
 from pipelines.batch import BatchError, TelemetryBatch, ns_to_iso, parse_time
 from pipelines.files import FileFormatError
 from pipelines.units import UnitError, convert, internal_unit
@@ -281,11 +281,18 @@ def _null_number(path: Path, text: str, where: str) -> float | None:
 
 
 def read_witsml_log(
-    path: Path, *, aliases: Mapping[str, str] | None = None
+    path: Path,
+    *,
+    aliases: Mapping[str, str] | None = None,
+    units: Mapping[str, str] | None = None,
 ) -> tuple[TelemetryBatch, dict[str, Any]]:
     """Read a time-indexed WITSML 1.4.1.1 log file into one batch in internal units.
 
     ``aliases`` is a table from :func:`pipelines.aliases.load_aliases` (None: defaults).
+    ``units`` overrides the declared unit of curves, by their mnemonic in the file
+    (``{"TOTGAS": "%"}``); a name that is not a curve of the log is refused.
+    A curve in a unit with no scale (``Euc``, see :mod:`pipelines.units`) is kept under its
+    own name, unconverted, and listed in ``unconverted`` (mnemonic → reason).
     Returns the batch and a JSON-serialisable info dict::
 
         {"format": "witsml", "version": "1.4.1.1",
@@ -293,8 +300,8 @@ def read_witsml_log(
          "log": {"name", "uid", "index_type", "index_curve", "service_company"},
          "curves": {mnemonic: {"channel", "unit", "internal_unit", "nulls"}},
          "skipped": {mnemonic: reason}, "collisions": {mnemonic: canonical},
-         "rows", "samples", "nulls", "out_of_order", "duplicates", "conflicting",
-         "start", "end"}
+         "unconverted": {mnemonic: reason}, "rows", "samples", "nulls", "out_of_order",
+         "duplicates", "conflicting", "start", "end"}
 
     Raises :class:`~pipelines.files.FileFormatError` (nothing is returned) when the file
     is not a readable WITSML 1.4 log, is depth-indexed, or has a bad row, value or unit.
@@ -378,21 +385,31 @@ def read_witsml_log(
         except BatchError as exc:
             raise FileFormatError(path, where_row(i), f"index {index_name}: {exc.reason}") from None
 
-    units: dict[str, str] = {}
+    overrides = dict(units or {})
+    for name in overrides:
+        if name not in mnemonics or mnemonics.index(name) == index_col:
+            raise FileFormatError(
+                path,
+                f"units.{name}",
+                f"{name!r} is not a curve of the log ({', '.join(mnemonics)})",
+            )
+    curve_units: dict[str, str] = {}
     skipped: dict[str, str] = {}
     numeric: list[str] = []
     for col, mnemonic in enumerate(mnemonics):
         if col == index_col:
             continue
         info = infos.get(mnemonic, _Curve(mnemonic=mnemonic))
-        unit = unit_list[col] or info.unit
-        if info.unit and unit_list[col] and info.unit.strip() != unit_list[col].strip():
+        unit = overrides.get(mnemonic, unit_list[col] or info.unit)
+        if mnemonic in overrides:
+            pass  # declared by the user: replaces what the file says
+        elif info.unit and unit_list[col] and info.unit.strip() != unit_list[col].strip():
             raise FileFormatError(
                 path,
                 f"curve {mnemonic}",
                 f"unitList says {unit_list[col]!r} but logCurveInfo says {info.unit!r}",
             )
-        units[mnemonic] = unit
+        curve_units[mnemonic] = unit
         if info.type_log_data.lower() in _NON_NUMERIC_TYPES:
             skipped[mnemonic] = f"typeLogData {info.type_log_data!r} is not numeric"
             continue
@@ -405,8 +422,14 @@ def read_witsml_log(
 
     channels: dict[str, np.ndarray] = {}
     curves: dict[str, dict[str, Any]] = {}
+    unconverted: dict[str, str] = {}
     total_nulls = 0
-    for mnemonic, channel in mapping.channels.items():
+    for mnemonic, mapped in mapping.channels.items():
+        kept = keep_unscaled(mnemonic, mapped, curve_units[mnemonic], unconverted)
+        if kept is None:
+            skipped[mnemonic] = "name is not a valid channel name"
+            continue
+        channel = kept
         col = mnemonics.index(mnemonic)
         values, empty = _parse_numbers(path, list(columns[col]), mnemonic, where_row)
         info = infos.get(mnemonic, _Curve(mnemonic=mnemonic))
@@ -414,7 +437,7 @@ def read_witsml_log(
         null = log_null if null is None else null
         missing = empty | (values == null) if null is not None else empty
         values[missing] = np.nan
-        unit = units[mnemonic]
+        unit = curve_units[mnemonic]
         try:
             channels[channel] = convert(values, unit, channel)
         except UnitError as exc:
@@ -453,6 +476,7 @@ def read_witsml_log(
         "curves": curves,
         "skipped": skipped,
         "collisions": mapping.collisions,
+        "unconverted": unconverted,
         "rows": len(cells),
         "samples": len(batch),
         "nulls": total_nulls,

@@ -94,7 +94,6 @@ def volve_gwd() -> Path:
 def test_a_real_volve_witsml_log_imports_exports_to_las_and_back_unchanged(
     home: Path, volve_gwd: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import numpy as np
     import pandas as pd
 
     assert main(["import", "telemetry", str(volve_gwd)]) == 0
@@ -102,18 +101,19 @@ def test_a_real_volve_witsml_log_imports_exports_to_las_and_back_unchanged(
     las = tmp_path / "volve.las"
     assert main(["export", "--well", "NO_15_9-F-9_A", "--out", str(las)]) == 0
     assert main(["import", "telemetry", str(las), "--well", "VOLVE-COPY"]) == 0
-    for well, name in (("NO_15_9-F-9_A", "a.csv"), ("VOLVE-COPY", "b.csv")):
+    for well, name in (("NO_15_9-F-9_A", "a.parquet"), ("VOLVE-COPY", "b.parquet")):
         assert main(["export", "--well", well, "--out", str(tmp_path / name)]) == 0
-    a = pd.read_csv(tmp_path / "a.csv", index_col="time")
-    b = pd.read_csv(tmp_path / "b.csv", index_col="time")
-    b.columns = [{c.upper(): c for c in a.columns}.get(c, c) for c in b.columns]  # LAS is upper
-    assert list(a.index) == list(b.index)
-    for column in ("HKLA", "RPMA", "MFIA", "SPPA", "TQA", "WOBA", "DBTM"):
-        np.testing.assert_allclose(b[column], a[column], rtol=1e-9, equal_nan=True)
+    a = pd.read_parquet(tmp_path / "a.parquet")
+    b = pd.read_parquet(tmp_path / "b.parquet")
+    # Same names (RigActivityCode, EditFlag keep their case), times and values, bit for bit.
+    assert sorted(b.columns) == sorted(a.columns)
+    assert {"RigActivityCode", "EditFlag", "TOTGAS"} <= set(a.columns)
+    pd.testing.assert_frame_equal(b[a.columns], a, check_exact=True)
     assert 300 < a["HKLA"].median() < 1500  # hundreds of kN
     assert a["RPMA"].between(0, 200).all()
     assert a["MFIA"].max() > 1000  # thousands of L/min
     assert a["SPPA"].max() > 1000  # thousands of kPa
+    assert "GASA" not in a.columns  # TOTGAS is in Euc: kept unconverted, under its name
     out = tmp_path / "bt"
     assert main(["backtest", "--wells", "NO_15_9-F-9_A", "--out", str(out)]) == 0
     assert (out / "timeline_NO_15_9-F-9_A.png").exists()
@@ -127,6 +127,128 @@ def test_a_truncated_witsml_file_is_refused_with_its_line(
     bad.write_text(text[: len(text) // 2])
     assert main(["import", "telemetry", str(bad), "--well", "T1"]) == 2
     assert "line" in capsys.readouterr().err
+
+
+LAS_OK = (
+    "~Version\nVERS. 2.0 :\nWRAP. NO :\n~Well\nNULL. -999.25 :\nWELL. W :\n"
+    "~Curve\nTIME.s : time\nHKLD.kN : hookload\nSPP.kPa : spp\n~A\n"
+    "1475107588 650 2000\n1475107589 651 2001\n1475107590 652 2002\n"
+)
+WITS0_OK = (
+    "&&\r\n0101W\r\n0105160929\r\n0106000628\r\n0114650.5\r\n01212000\r\n!!\r\n"
+    "&&\r\n0101W\r\n0105160929\r\n0106000633\r\n0114651.5\r\n01212001\r\n!!\r\n"
+)
+WITSML_OK = (
+    '<logs xmlns="http://www.witsml.org/schemas/1series" version="1.4.1.1"><log>'
+    "<nameWellbore>W</nameWellbore><indexType>date time</indexType><indexCurve>TIME</indexCurve>"
+    "<logData><mnemonicList>TIME,HKLD,PUMP</mnemonicList><unitList>unitless,N,Pa</unitList>\n"
+    "<data>2016-09-29T00:00:00Z,650000,2000000</data>\n"
+    "<data>2016-09-29T00:00:01Z,651000,2001000</data>\n"
+    "</logData></log></logs>\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "needles"),
+    [
+        ("truncated.xml", WITSML_OK[:-40], ("line 3, column", "malformed XML")),
+        ("unit.xml", WITSML_OK.replace(",N,", ",zorks,"), ("curve HKLD (HKLA)", "'zorks'")),
+        ("depth.xml", WITSML_OK.replace("date time", "measured depth"), ("depth-indexed",)),
+        (
+            "row.xml",
+            WITSML_OK.replace(",651000,", ",65x1000,"),
+            ("line 3, column", "data row 2", "curve HKLD", "'65x1000'"),
+        ),
+        ("short.las", LAS_OK.replace("651 2001", "651"), ("line 13", "2 values, expected 3")),
+        ("garbage.las", LAS_OK.replace("652 2002", "652 2#02"), ("line 14", "curve SPP", "'2#02'")),
+        ("noa.las", LAS_OK.split("~A")[0], ("no ~A",)),
+        ("unit.las", LAS_OK.replace("HKLD.kN", "HKLD.zorks"), ("curve HKLD (HKLA)", "zorks")),
+        ("depth.las", LAS_OK.replace("TIME.s", "DEPT.m"), ("curve DEPT", "depth-indexed")),
+        ("garbage.csv", "time,HKLA\n2026-01-01T00:00:00Z,1\n2026-01-01T00:00:01Z,x\n", ("line 3",)),
+        ("garbage.wits", WITS0_OK.replace("0114651.5", "01#4651.5"), ("line 12", "'01#4651.5'")),
+        ("value.wits", WITS0_OK.replace("0114651.5", "0114six"), ("line 12", "0114 (HKLA)")),
+        ("cut.wits", WITS0_OK[:-4], ("line 14", "ends inside a frame")),
+    ],
+)
+def test_every_importer_refuses_malformed_input_and_stores_nothing(
+    home: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    text: str,
+    needles: tuple[str, ...],
+) -> None:
+    good = tmp_path / ("good" + Path(name).suffix)
+    good.write_text({".xml": WITSML_OK, ".las": LAS_OK, ".wits": WITS0_OK}.get(good.suffix, ""))
+    if good.suffix != ".csv":  # the well-formed original imports
+        assert main(["import", "telemetry", str(good), "--well", "GOOD"]) == 0
+    bad = tmp_path / name
+    bad.write_text(text)
+    assert main(["import", "telemetry", str(bad), "--well", "BAD"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"drillwatch import telemetry: {bad}: "), err
+    for needle in needles:
+        assert needle in err, err
+    assert main(["export", "--well", "BAD", "--out", str(tmp_path / "x.csv")]) == 2
+    assert "BAD" in capsys.readouterr().err  # no such well: nothing was stored
+
+
+def test_a_second_log_at_the_same_times_is_refused_rather_than_silently_dropped(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Volve's Pits log has the same time stamps as GwdTime: stored as the same well, all of
+    # its values (TVA, ...) would be dropped, since the store keeps the first write.
+    import pandas as pd
+
+    first, second = tmp_path / "gwd.las", tmp_path / "pits.las"
+    first.write_text(LAS_OK)
+    second.write_text(
+        LAS_OK.replace("HKLD.kN : hookload", "PIT_DRILL.m3 : pit").replace("SPP.", "X.")
+    )
+    assert main(["import", "telemetry", str(first), "--well", "W"]) == 0
+    assert main(["import", "telemetry", str(first), "--well", "W"]) == 0  # idempotent
+    assert ", 0 stored, 3 already there" in capsys.readouterr().out
+    assert main(["import", "telemetry", str(second), "--well", "W"]) == 2
+    err = capsys.readouterr().err
+    assert "already has samples at these times" in err and "TVA (3), X (3)" in err
+    assert main(["export", "--well", "W", "--out", str(tmp_path / "w.parquet")]) == 0
+    assert sorted(pd.read_parquet(tmp_path / "w.parquet").columns) == ["HKLA", "SPPA", "time"]
+    assert main(["import", "telemetry", str(second), "--well", "W-PITS"]) == 0
+
+
+def test_declared_units_override_a_witsml_unit_and_unknown_curves_are_refused(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "log.xml"
+    path.write_text(WITSML_OK.replace("PUMP", "TOTGAS").replace(",N,Pa", ",N,Euc"))
+    assert main(["import", "telemetry", str(path), "--well", "G1"]) == 0
+    assert "TOTGAS" in capsys.readouterr().out
+    assert main(["import", "telemetry", str(path), "--well", "G2", "--units", "TOTGAS=ppm"]) == 0
+    assert "GASA" in capsys.readouterr().out
+    assert main(["import", "telemetry", str(path), "--well", "G3", "--units", "GAS=%"]) == 2
+    assert "units.GAS: 'GAS' is not a curve of the log" in capsys.readouterr().err
+
+
+def test_a_file_that_names_no_well_needs_the_well_option(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("time,HKLA\n2026-01-01T00:00:00Z,1\n")
+    assert main(["import", "telemetry", str(path)]) == 2
+    assert "--well: the csv file names no well: give --well ID" in capsys.readouterr().err
+
+
+def test_import_and_export_help_name_formats_units_and_options(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for command in (["import", "telemetry"], ["export"]):
+        with pytest.raises(SystemExit) as exit_:
+            main([*command, "--help"])
+        assert exit_.value.code == 0
+        out = capsys.readouterr().out
+        assert f"usage: drillwatch {' '.join(command)}" in out
+    # (the last one printed is export's)
+    assert "--format {csv,parquet,las}" in out
 
 
 @pytest.mark.parametrize("command", [["simulate"], ["evaluate"], ["features", "select"]])

@@ -195,3 +195,76 @@ def test_wrapped_files_and_missing_data_are_refused(tmp_path: Path) -> None:
 def test_write_refuses_an_empty_batch(tmp_path: Path) -> None:
     with pytest.raises(BatchError):
         write_las(TelemetryBatch(np.array([], dtype=np.int64), {}), tmp_path / "e.las", well_id="W")
+
+
+def test_channel_names_round_trip_exactly_whatever_their_case_or_dots(tmp_path: Path) -> None:
+    # lasio upper-cases mnemonics on reading and a "." ends a LAS mnemonic: neither may
+    # change a channel's name on export + import.
+    times = np.array([1_475_107_588_000_000_000, 1_475_107_589_000_000_000], dtype=np.int64)
+    names = ["HKLA", "RigActivityCode", "mw.In", "mw_In", "bitRpm", "a-b", "time", "TOTGAS"]
+    batch = TelemetryBatch(times, {n: np.array([i + 0.5, np.nan]) for i, n in enumerate(names)})
+    path = tmp_path / "names.las"
+    write_las(batch, path, well_id="W")
+    back, info = read_las_log(path)
+    assert list(back.channels) == names
+    # TOTGAS (an alias of GASA) was a drillwatch channel of its own: it is not re-mapped.
+    assert info["curves"]["TOTGAS"]["channel"] == "TOTGAS"
+    for i, name in enumerate(names):
+        np.testing.assert_array_equal(back.channels[name], [i + 0.5, np.nan], err_msg=name)
+    text = path.read_text()
+    assert "mw_In          .    : mw.In (drillwatch channel)" in text  # readable by others
+
+
+def test_a_third_party_mixed_case_mnemonic_keeps_its_case(tmp_path: Path) -> None:
+    curves = "TIME.s : time\nHKLD.KLBF : hookload\nPumpStrokes. : strokes\nFLOW_IN.GPM : flow"
+    batch = read_las(write(tmp_path, las_text(DATA, curves=curves)))
+    assert sorted(batch.channels) == ["HKLA", "MFIA", "PumpStrokes"]
+
+
+def test_values_with_any_number_of_digits_round_trip_exactly(tmp_path: Path) -> None:
+    # Converted values (N -> kN, m3/s -> L/min) have 15-17 significant digits.
+    rng = np.random.default_rng(3)
+    times = (1_475_107_588_000 + np.arange(200) * 1000) * 1_000_000
+    channels = {
+        "MFOA": rng.uniform(0, 1e-3, 200) * 60_000.0,
+        "HKLA": rng.normal(650_000, 40_000, 200) / 1000.0,
+        "GASA": rng.uniform(0, 1e-6, 200),
+        "XTRA": rng.normal(0, 1e12, 200),
+    }
+    batch = TelemetryBatch(times.astype(np.int64), channels)
+    path = tmp_path / "digits.las"
+    write_las(batch, path, well_id="W")
+    back = read_las(path)
+    for name, values in channels.items():
+        np.testing.assert_array_equal(back.channels[name], values, err_msg=name)
+
+
+def test_write_refuses_infinite_values(tmp_path: Path) -> None:
+    batch = TelemetryBatch(np.array([1_475_107_588_000_000_000]), {"HKLA": np.array([np.inf])})
+    with pytest.raises(BatchError) as exc:
+        write_las(batch, tmp_path / "inf.las", well_id="W")
+    assert exc.value.field == "channels.HKLA"
+
+
+def test_gas_in_engineering_units_is_kept_unconverted_unless_declared(tmp_path: Path) -> None:
+    curves = "TIME.s : time\nHKLD.KLBF : hookload\nSPP.PSI : spp\nTOTGAS.Euc : total gas"
+    path = write(tmp_path, las_text(DATA, curves=curves))
+    batch, info = read_las_log(path)
+    assert "GASA" not in batch.channels and "no defined scale" in info["unconverted"]["TOTGAS"]
+    np.testing.assert_array_equal(batch.channels["TOTGAS"], [790.0, 795.0, 800.0])
+    batch = read_las(path, units={"TOTGAS": "ppm"})
+    np.testing.assert_allclose(batch.channels["GASA"], [0.079, 0.0795, 0.08])
+    with pytest.raises(FileFormatError) as exc:
+        read_las(path, units={"GAS": "%"})
+    assert exc.value.where == "units.GAS"
+
+
+def test_an_unknown_unit_is_refused_naming_the_curve(tmp_path: Path) -> None:
+    curves = "TIME.s : time\nHKLD.ZORKS : hookload\nSPP.PSI : spp\nFLOW_IN.GPM : flow"
+    assert_refused(write(tmp_path, las_text(DATA, curves=curves)), "curve HKLD (HKLA)", "'ZORKS'")
+
+
+def test_a_truncated_file_is_refused_naming_the_line(tmp_path: Path) -> None:
+    text = las_text(DATA + "1475107599 1 1 1\n")
+    cut = text[: text.rindex("1 1 1") + 2]  # the last line loses its last values
+    assert_refused(write(tmp_path, cut), f"line {len(cut.splitlines())}", "expected 4")

@@ -18,7 +18,7 @@ from pipelines.aliases import (
     map_curves,
 )
 from pipelines.files import FileFormatError
-from pipelines.units import UnitError, conversion, convert
+from pipelines.units import UnitError, conversion, convert, unscaled_reason
 
 # (declared unit, channel, value, expected value in the internal unit)
 CASES = [
@@ -57,7 +57,6 @@ CASES = [
     ("unitless", "MFOP", 0.5, 50.0),
     ("1", "MFOP", 0.5, 50.0),
     ("frac", "GASA", 0.5, 50.0),
-    ("Euc", "GASA", 0.02, 2.0),
     ("code", "ACTC", 112.0, 112.0),
     ("unitless", "ACTC", 14.0, 14.0),
 ]
@@ -218,3 +217,15 @@ def test_two_curves_for_one_channel_the_canonical_name_wins() -> None:
     assert mapping.invalid == ["bad name!"]
     first = map_curves(["HKLD", "HOOKLOAD"])
     assert first.channels == {"HKLD": "HKLA", "HOOKLOAD": "HOOKLOAD"}
+
+
+@pytest.mark.parametrize("unit", ["Euc", "euc", " EUC "])
+def test_engineering_units_have_no_scale_and_are_not_converted(unit: str) -> None:
+    # Volve TOTGAS is in 'Euc': nothing says whether 0.02 Euc is 2 % or 0.02 % gas.
+    with pytest.raises(UnitError) as exc:
+        convert(np.array([0.02]), unit, "GASA")
+    assert exc.value.channel == "GASA" and "no defined scale" in exc.value.reason
+    assert unscaled_reason(unit) is not None and "Euc" in str(unscaled_reason("Euc"))
+    assert unscaled_reason("%") is None and unscaled_reason("") is None
+    # A non-canonical curve in Euc keeps its values, as any other non-canonical curve.
+    np.testing.assert_array_equal(convert(np.array([0.02]), unit, "TOTGAS"), [0.02])

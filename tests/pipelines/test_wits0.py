@@ -6,18 +6,21 @@ import asyncio
 import logging
 import math
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
 from pipelines.batch import BatchError, TelemetryBatch, datetime_to_ns
+from pipelines.files import FileFormatError
 from pipelines.units import UnitError
 from pipelines.wits0 import (
     Wits0Frame,
     Wits0Parser,
     encode_frame,
     frames_to_batch,
+    read_wits0_file,
     serve_wits0,
 )
 
@@ -275,3 +278,70 @@ def test_callback_errors_are_logged_and_do_not_stop_the_listener(
     with caplog.at_level(logging.ERROR, logger="pipelines.wits0"):
         asyncio.run(asyncio.wait_for(main(), timeout=10))
     assert calls == ["W1", "W1"] and "store is down" in caplog.text
+
+
+# --- recorded streams (.wits files): strict, all or nothing ------------------------------
+
+
+def recording(n: int = 4) -> bytes:
+    from datetime import timedelta
+
+    return b"".join(
+        encode_frame(
+            T0 + timedelta(seconds=5 * i),
+            {"HKLA": 650.5 + i, "SPPA": 2000.0 + i, "RPMA": math.nan if i == 2 else 60.0},
+            "RIG-7",
+        )
+        for i in range(n)
+    )
+
+
+def test_a_recorded_stream_file_reads_like_the_listener(tmp_path: Path) -> None:
+    path = tmp_path / "rec.wits"
+    path.write_bytes(recording() + b"&&\r\n0105160929\r\n01060100\r\n0114-9999\r\n!!\r\n")
+    batch, info = read_wits0_file(path)
+    assert info["well_id"] == "RIG-7" and info["frames"] == 4 and info["null_frames"] == 1
+    assert batch.times_ns.tolist() == [T0_NS + 5 * i * S for i in range(4)]
+    assert batch.channels["HKLA"].tolist() == [650.5, 651.5, 652.5, 653.5]
+    assert np.isnan(batch.channels["RPMA"][2])
+    converted, _ = read_wits0_file(path, units={"HKLA": "klbf"})
+    assert converted.channels["HKLA"][0] == pytest.approx(650.5 * 4.4482216152605)
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "line", "needle"),
+    [
+        (b"0114651.5", b"0114abc", 13, "item 0114 (HKLA): 'abc' is not a number"),
+        (b"0114651.5", b"zzzz", 13, "garbage line: 'zzzz'"),
+        (b"0114651.5", b"0114inf", 13, "'inf' is not finite"),
+        (b"0106000633", b"0106xx", 16, "bad date/time"),  # reported at the frame's !!
+        (b"0101RIG-7\r\n0105160929\r\n0106000638", b"0101RIG-7", 21, "without its date"),
+    ],
+)
+def test_a_recorded_stream_with_garbage_is_refused_naming_the_line(
+    tmp_path: Path, replace: bytes, by: bytes, line: int, needle: str
+) -> None:
+    path = tmp_path / "bad.wits"
+    path.write_bytes(recording().replace(replace, by, 1))
+    with pytest.raises(FileFormatError) as exc:
+        read_wits0_file(path)
+    assert exc.value.where == f"line {line}" and needle in exc.value.reason, exc.value
+    assert "skipped" not in exc.value.reason and "arrival" not in exc.value.reason
+
+
+def test_a_recorded_stream_that_stops_inside_a_frame_or_mixes_wells_is_refused(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "cut.wits"
+    path.write_bytes(recording()[: -len(b"!!\r\n")])
+    with pytest.raises(FileFormatError, match="ends inside a frame"):
+        read_wits0_file(path)
+    path.write_bytes(recording()[:-10])  # cut inside the last value line
+    with pytest.raises(FileFormatError, match="line 30: item 0120 \\(RPMA\\): '' is not a number"):
+        read_wits0_file(path)
+    path.write_bytes(recording() + encode_frame(T0, {"HKLA": 1.0}, "RIG-8"))
+    with pytest.raises(FileFormatError, match=r"several wells \(RIG-7, RIG-8\)"):
+        read_wits0_file(path)
+    with pytest.raises(FileFormatError) as exc:
+        read_wits0_file(tmp_path / "cut.wits", units={"HKLA": "zorks"})
+    assert exc.value.where == "units.HKLA"

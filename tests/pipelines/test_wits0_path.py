@@ -31,7 +31,9 @@ def stored(base: str, well: str) -> dict:
     return r.json() if r.status_code == 200 else {"time": [], "channels": {}}
 
 
-def test_wits0_and_rest_give_the_same_stored_telemetry_and_alerts(live_server: str) -> None:
+def test_wits0_and_rest_give_the_same_stored_telemetry_and_alerts(
+    live_server: str, tmp_path: Path
+) -> None:
     profile = random_profile("EQ", np.random.default_rng(1))
     well = simulate_well(
         profile,
@@ -52,21 +54,32 @@ def test_wits0_and_rest_give_the_same_stored_telemetry_and_alerts(live_server: s
         env=dict(os.environ),
     )
     try:
-        wits = Wits0Sender(f"127.0.0.1:{port}")
-        wits.wait_ready(60)
-        for part in chunks(batch, 60):
-            wits.send("EQ-WITS", part)
+        Wits0Sender(f"127.0.0.1:{port}").wait_ready(60)
+        # The rig side as a user runs it: `drillwatch stream --wits0` replaying the well.
+        source = tmp_path / "EQ.parquet"
+        batch.to_frame().reset_index().to_parquet(source, index=False)
+        streamed = subprocess.run(
+            [
+                *(sys.executable, "-m", "pipelines.cli", "stream", "--source", str(source)),
+                *("--well", "EQ-WITS", "--wits0", f"127.0.0.1:{port}", "--speed", "100000"),
+            ],
+            cwd=ROOT,
+            env=dict(os.environ),
+            timeout=120,
+            check=False,
+        )
+        assert streamed.returncode == 0, "drillwatch stream --wits0 failed"
         deadline = time.monotonic() + 120
         while len(stored(live_server, "EQ-WITS")["time"]) < len(batch):
             assert time.monotonic() < deadline, "WITS0 samples did not all arrive"
             assert gateway.poll() is None, "the WITS0 gateway died"
             time.sleep(0.5)
-        wits.close()
     finally:
         gateway.terminate()
         gateway.wait(timeout=15)
 
     via_rest, via_wits = stored(live_server, "EQ-REST"), stored(live_server, "EQ-WITS")
+    assert len(via_rest["time"]) == len(batch)  # nothing thinned: every sample compared
     assert via_wits["time"] == via_rest["time"]
     assert sorted(via_wits["channels"]) == sorted(via_rest["channels"])
     for name, values in via_rest["channels"].items():

@@ -89,7 +89,7 @@ def test_volve_gwdtime_imports_in_plausible_internal_ranges() -> None:
     }
     assert info["curves"]["SURF_RPM"]["channel"] == "RPMA"
     assert set(ch) >= {"HKLA", "WOBA", "TQA", "RPMA", "SPPA", "MFIA", "MFOA", "DBTM", "DMEA"}
-    assert {"ROPA", "GASA"} <= set(ch)
+    assert "ROPA" in ch
     # unmapped curves are kept, unconverted
     assert {"RigActivityCode", "BIT_RPM", "MDEPTH", "STROKES1"} <= set(ch)
     assert np.nanmax(ch["BIT_RPM"]) < 1.0  # still c/s
@@ -115,8 +115,21 @@ def test_volve_gwdtime_imports_in_plausible_internal_ranges() -> None:
     assert lo >= 0 and hi == pytest.approx(1206.0)
     lo, hi = rng("DBTM")
     assert lo > -20 and hi < 400
-    lo, hi = rng("GASA")  # Euc read as a fraction -> %
-    assert lo >= 0 and hi < 5
+    # TOTGAS is in 'Euc' (no defined scale): kept unconverted under its own name, not GASA.
+    assert "GASA" not in ch and "TOTGAS" in info["unconverted"]
+    assert info["curves"]["TOTGAS"] == {
+        "channel": "TOTGAS",
+        "unit": "Euc",
+        "internal_unit": "Euc",
+        "nulls": 0,
+    }
+    assert 0.02 < np.nanmax(ch["TOTGAS"]) < 0.021  # the raw values, as in the file
+
+
+def test_volve_gas_becomes_gasa_when_its_unit_is_declared() -> None:
+    batch, info = read_witsml_log(volve_file("F-9_GwdTime.xml"), units={"TOTGAS": "%"})
+    assert info["curves"]["TOTGAS"]["channel"] == "GASA" and not info["unconverted"]
+    assert 0.02 < np.nanmax(batch.channels["GASA"]) < 0.021  # declared as %, kept as %
 
 
 def test_volve_pits_active_volume_is_tva() -> None:
@@ -284,3 +297,30 @@ def test_order_samples_counts() -> None:
     assert batch.times_ns.tolist() == [1, 2, 3]
     assert batch.channels["A"].tolist() == [10.0, 20.0, 30.0]
     assert stats == {"out_of_order": 2, "duplicates": 2, "conflicting": 2}
+
+
+def test_a_curve_in_engineering_units_keeps_its_name_and_values(tmp_path: Path) -> None:
+    gas = document(ROWS, mnemonics="TIME,HKLD,PUMP,SURF_RPM,TOTGAS", units="unitless,N,Pa,c/s,Euc")
+    path = write(tmp_path, gas)
+    batch, info = read_witsml_log(path)
+    assert "GASA" not in batch.channels
+    np.testing.assert_array_equal(batch.channels["TOTGAS"], [2.0, 1.0, 3.0])
+    assert "no defined scale" in info["unconverted"]["TOTGAS"]
+    # A curve named as the canonical channel cannot keep another name: refused.
+    named = document(ROWS, mnemonics="TIME,HKLD,PUMP,SURF_RPM,GASA", units="unitless,N,Pa,c/s,Euc")
+    with pytest.raises(FileFormatError) as exc:
+        read_witsml_log(write(tmp_path, named, "gasa.xml"))
+    assert exc.value.where == "curve GASA (GASA)" and "'Euc'" in exc.value.reason
+
+
+def test_declared_units_replace_the_file_units_and_must_name_a_curve(tmp_path: Path) -> None:
+    path = write(tmp_path, document(ROWS))
+    batch, info = read_witsml_log(path, units={"HKLD": "kN"})
+    assert batch.channels["HKLA"].tolist() == [650000.0, 651000.0, 652000.0]
+    assert info["curves"]["HKLD"]["unit"] == "kN"
+    with pytest.raises(FileFormatError) as exc:
+        read_witsml_log(path, units={"NOPE": "kN"})
+    assert exc.value.where == "units.NOPE" and "not a curve" in exc.value.reason
+    with pytest.raises(FileFormatError) as exc:
+        read_witsml_log(path, units={"HKLD": "zorks"})
+    assert exc.value.where == "curve HKLD (HKLA)" and "'zorks'" in exc.value.reason
