@@ -65,6 +65,18 @@ def main() -> int:
         f"median {np.median(feat_s) * 1e3:.3f} ms, p95 {np.percentile(feat_s, 95) * 1e3:.3f} ms"
     )
     print(f"model time per decision per well (one row): median {np.median(model_s) * 1e3:.3f} ms")
+    if model.pairwise is not None and model.analogues is not None:
+        paper = model.with_detector("analogue")
+        pair_s = []
+        for row in rows[:50]:
+            t0 = time.perf_counter()
+            paper.scores(row)
+            pair_s.append(time.perf_counter() - t0)
+        refs = model.pairwise.references(model.analogues)
+        print(
+            f"pairwise (paper's) detector per decision, one row against {len(refs.types)} "
+            f"reference windows: median {np.median(pair_s) * 1e3:.3f} ms"
+        )
     if model.analogues is not None:
         print(
             f"analogue search top-5 over {len(model.analogues)} windows: "

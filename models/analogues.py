@@ -8,13 +8,24 @@ searched by brute-force Euclidean distance in numpy — fine up to ~10^5 windows
 past that an approximate-nearest-neighbour library takes over.
 
 Stored next to the model as ``analogues.npz`` (arrays, no pickles: loaded with
-``allow_pickle=False``) and ``analogues.json`` (the records).
+``allow_pickle=False``), ``analogues.json`` (the records) and, for models trained with the raw
+telemetry at hand, ``analogues_snippets.npz``: the key channels of the training wells every
+30 s (float16) around their windows, so that every window's snippet (30 min before to 10 min
+after its time) can be shown for a training well that is not in this database. The windows
+overlap, so one 30-s series per well is stored rather than one snippet per window.
+
+At run time :meth:`AnalogueDB.extend` appends windows (confirmed and dismissed alerts),
+standardised with the database's own mean and scale; :meth:`AnalogueDB.remove` drops them
+again. Both are safe while another thread searches.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +33,139 @@ import numpy as np
 
 NPZ_FILE = "analogues.npz"
 JSON_FILE = "analogues.json"
+SNIPPETS_FILE = "analogues_snippets.npz"
+
+# Channel snippets: the channels an operator compares, on a 30-s grid around the window time.
+SNIPPET_CHANNELS = ("HKLA", "TQA", "SPPA", "MFIA", "MFOA", "TVA", "RPMA", "WOBA")
+SNIPPET_BEFORE_S = 1800
+SNIPPET_AFTER_S = 600
+SNIPPET_STEP_S = 30
+SNIPPET_OFFSETS_S = np.arange(
+    -SNIPPET_BEFORE_S, SNIPPET_AFTER_S + 1, SNIPPET_STEP_S, dtype=np.float32
+)
+_NS = 1_000_000_000
+
+
+def feature_digest(names: list[str]) -> str:
+    """sha256 of a model's feature names: windows are reusable only under the same spec."""
+    return hashlib.sha256(json.dumps(list(names)).encode()).hexdigest()
+
+
+def snippet_at(times_ns: np.ndarray, channels: Mapping[str, np.ndarray], at_ns: int) -> np.ndarray:
+    """The key channels around ``at_ns`` resampled to the snippet grid (nearest sample within
+    half a step, else NaN): float16, (len(SNIPPET_CHANNELS) x len(SNIPPET_OFFSETS_S))."""
+    return resample(times_ns, channels, int(at_ns) + SNIPPET_OFFSETS_S.astype(np.int64) * _NS)
+
+
+def resample(
+    times_ns: np.ndarray, channels: Mapping[str, np.ndarray], grid: np.ndarray
+) -> np.ndarray:
+    """The key channels at the ``grid`` times (nearest sample within half a snippet step,
+    else NaN): float16, (len(SNIPPET_CHANNELS) x len(grid))."""
+    out = np.full((len(SNIPPET_CHANNELS), grid.size), np.nan, dtype=np.float16)
+    if times_ns.size == 0 or grid.size == 0:
+        return out
+    right = np.clip(np.searchsorted(times_ns, grid), 0, times_ns.size - 1)
+    left = np.clip(right - 1, 0, times_ns.size - 1)
+    nearest = np.where(np.abs(times_ns[left] - grid) <= np.abs(times_ns[right] - grid), left, right)
+    close = np.abs(times_ns[nearest] - grid) <= SNIPPET_STEP_S * _NS // 2
+    for c, name in enumerate(SNIPPET_CHANNELS):
+        values = channels.get(name)
+        if values is not None:
+            with np.errstate(over="ignore"):
+                out[c] = np.where(close, values[nearest], np.nan).astype(np.float16)
+    return out
+
+
+def snippet_window(values: np.ndarray, names: Sequence[str] = SNIPPET_CHANNELS) -> dict[str, Any]:
+    """A stored snippet as ``{offsets_s, channels}`` (channels with no value left out)."""
+    channels: dict[str, list[float | None]] = {}
+    for c, name in enumerate(list(names)[: values.shape[0]]):
+        row = values[c].astype(np.float64)
+        if np.isfinite(row).any():
+            channels[name] = [float(v) if np.isfinite(v) else None for v in row.tolist()]
+    return {"offsets_s": SNIPPET_OFFSETS_S.astype(float).tolist(), "channels": channels}
+
+
+@dataclass(frozen=True)
+class Snippets:
+    """The key channels of the model's training wells on an absolute 30-s grid, around the
+    analogue windows: well id -> (time of the first point in ns, (channels x points))."""
+
+    series: dict[str, tuple[int, np.ndarray]]
+
+    @classmethod
+    def around(
+        cls,
+        wells: Mapping[str, tuple[np.ndarray, Mapping[str, np.ndarray]]],
+        times_ns: Mapping[str, Sequence[int]],
+    ) -> Snippets:
+        """From each well's (times_ns, channels), the span covering the snippets of its
+        windows at ``times_ns``."""
+        step = SNIPPET_STEP_S * _NS
+        series = {}
+        for well_id, at in times_ns.items():
+            if well_id not in wells or not at:
+                continue
+            lo = (min(at) - SNIPPET_BEFORE_S * _NS) // step * step
+            hi = -((-(max(at) + SNIPPET_AFTER_S * _NS)) // step) * step
+            times, channels = wells[well_id]
+            series[well_id] = (int(lo), resample(times, channels, np.arange(lo, hi + 1, step)))
+        return cls(series)
+
+    def at(self, well_id: str, time_ns: int) -> np.ndarray | None:
+        """The snippet of ``well_id`` around ``time_ns`` (nearest grid points), if stored."""
+        found = self.series.get(well_id)
+        if found is None:
+            return None
+        start, values = found
+        offsets = SNIPPET_OFFSETS_S.astype(np.int64) * _NS
+        idx = np.rint((int(time_ns) + offsets - start) / (SNIPPET_STEP_S * _NS)).astype(np.int64)
+        inside = (idx >= 0) & (idx < values.shape[1])
+        if not inside.any():
+            return None
+        out = np.full((values.shape[0], idx.size), np.nan, dtype=np.float16)
+        out[:, inside] = values[:, idx[inside]]
+        return out
+
+    def save(self, path: Path) -> None:
+        wells = sorted(self.series)
+        with path.open("wb") as fh:
+            np.savez_compressed(
+                fh,
+                channels=np.array(SNIPPET_CHANNELS),
+                step_s=np.int64(SNIPPET_STEP_S),
+                wells=np.array(wells, dtype=str),
+                starts_ns=np.array([self.series[w][0] for w in wells], dtype=np.int64),
+                lengths=np.array([self.series[w][1].shape[1] for w in wells], dtype=np.int64),
+                values=np.concatenate(
+                    [self.series[w][1] for w in wells]
+                    or [np.empty((len(SNIPPET_CHANNELS), 0), np.float16)],
+                    axis=1,
+                ).astype(np.float16),
+            )
+
+    @classmethod
+    def load(cls, path: Path) -> Snippets:
+        with np.load(path, allow_pickle=False) as data:
+            names = [str(n) for n in data["channels"]]
+            step = int(data["step_s"])
+            wells = [str(w) for w in data["wells"]]
+            starts, lengths = data["starts_ns"], data["lengths"]
+            values = data["values"].astype(np.float16)
+        if names != list(SNIPPET_CHANNELS) or step != SNIPPET_STEP_S:
+            raise ValueError(f"{path}: channels {names} every {step} s are not the snippets'")
+        if len(starts) != len(wells) or len(lengths) != len(wells):
+            raise ValueError(f"{path}: {len(wells)} wells but {len(starts)} starts")
+        if int(lengths.sum()) != values.shape[1]:
+            raise ValueError(f"{path}: {values.shape[1]} points, not {int(lengths.sum())}")
+        ends = np.cumsum(lengths)
+        return cls(
+            {
+                w: (int(starts[i]), values[:, int(ends[i] - lengths[i]) : int(ends[i])])
+                for i, w in enumerate(wells)
+            }
+        )
 
 
 @dataclass
@@ -30,9 +174,49 @@ class AnalogueDB:
     mean: np.ndarray  # (features,) used to standardise queries
     scale: np.ndarray  # (features,)
     records: list[dict[str, Any]]  # per window: well_id, time, type, time_to_start_s, rig_state
+    snippets: Snippets | None = None  # the training wells' key channels, if shipped
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._base = len(self.records)  # windows shipped with the model come first
 
     def __len__(self) -> int:
         return int(self.vectors.shape[0])
+
+    def extend(self, rows: np.ndarray, records: list[dict[str, Any]]) -> None:
+        """Append windows (raw feature rows) standardised with this database's mean and scale;
+        searches from now on find them."""
+        rows = np.atleast_2d(np.asarray(rows, dtype=np.float64))
+        if rows.shape[0] != len(records):
+            raise ValueError(f"{rows.shape[0]} feature rows but {len(records)} records")
+        if rows.shape[0] == 0:
+            return
+        if rows.shape[1] != self.vectors.shape[1]:
+            raise ValueError(f"rows have {rows.shape[1]} features, not {self.vectors.shape[1]}")
+        added = self.standardise(rows)
+        with self._lock:
+            self.vectors = np.vstack([self.vectors, added])
+            self.records = [*self.records, *records]
+            self.__dict__.pop("_norms", None)
+
+    def remove(self, drop: Callable[[dict[str, Any]], bool]) -> int:
+        """Drop windows added by :meth:`extend` whose record ``drop`` selects (the model's
+        own windows stay); returns how many."""
+        with self._lock:
+            keep = np.array(
+                [i < self._base or not drop(r) for i, r in enumerate(self.records)], dtype=bool
+            )
+            removed = int((~keep).sum()) if keep.size else 0
+            if removed:
+                self.vectors = self.vectors[keep]
+                self.records = [r for r, k in zip(self.records, keep, strict=True) if k]
+                self.__dict__.pop("_norms", None)
+        return removed
+
+    def snippet(self, well_id: str, time_ns: int) -> dict[str, Any] | None:
+        """The shipped channel snippet of ``well_id`` around ``time_ns``, if any."""
+        values = None if self.snippets is None else self.snippets.at(well_id, time_ns)
+        return None if values is None else snippet_window(values)
 
     @classmethod
     def build(cls, rows: np.ndarray, records: list[dict[str, Any]]) -> AnalogueDB:
@@ -58,26 +242,35 @@ class AnalogueDB:
     def distances(self, row: np.ndarray) -> np.ndarray:
         """Euclidean distance from one feature row to every stored window
         (|v|^2 - 2 v.q + |q|^2 with the stored windows' squared norms cached)."""
+        vectors, norms, _ = self._snapshot()
+        return self._distances(row, vectors, norms)
+
+    def _snapshot(self) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
+        """Vectors, their squared norms and records, consistent with each other."""
+        with self._lock:
+            vectors, records = self.vectors, self.records
+            norms = self.__dict__.get("_norms")
+            if norms is None or norms.shape[0] != vectors.shape[0]:
+                v = vectors.astype(np.float64)
+                norms = self.__dict__["_norms"] = np.einsum("ij,ij->i", v, v)
+        return vectors, norms, records
+
+    def _distances(self, row: np.ndarray, vectors: np.ndarray, norms: np.ndarray) -> np.ndarray:
         q = self.standardise(row)[0]
-        norms = self.__dict__.get("_norms")
-        if norms is None or norms.shape[0] != self.vectors.shape[0]:
-            v = self.vectors.astype(np.float64)
-            norms = self.__dict__["_norms"] = np.einsum("ij,ij->i", v, v)
-        d2 = norms - 2.0 * (self.vectors @ q).astype(np.float64) + float(q @ q)
+        d2 = norms - 2.0 * (vectors @ q).astype(np.float64) + float(q @ q)
         return np.sqrt(np.maximum(d2, 0.0))
 
     def search(self, row: np.ndarray, top: int = 5) -> list[dict[str, Any]]:
         """The ``top`` nearest windows, nearest first, with ``similarity`` in (0, 1]."""
-        if len(self) == 0:
+        vectors, norms, records = self._snapshot()
+        if vectors.shape[0] == 0:
             return []
-        d = self.distances(row)
+        d = self._distances(row, vectors, norms)
         k = min(top, len(d))
         idx = np.argpartition(d, k - 1)[:k]
         idx = idx[np.argsort(d[idx], kind="stable")]
-        dim = max(1, self.vectors.shape[1])
-        return [
-            {**self.records[i], "similarity": float(1.0 / (1.0 + d[i] / np.sqrt(dim)))} for i in idx
-        ]
+        dim = max(1, vectors.shape[1])
+        return [{**records[i], "similarity": float(1.0 / (1.0 + d[i] / np.sqrt(dim)))} for i in idx]
 
     def save(self, out_dir: Path) -> list[Path]:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -91,7 +284,12 @@ class AnalogueDB:
             )
         js = out_dir / JSON_FILE
         js.write_text(json.dumps(self.records, separators=(",", ":")) + "\n")
-        return [npz, js]
+        if self.snippets is None:
+            (out_dir / SNIPPETS_FILE).unlink(missing_ok=True)
+            return [npz, js]
+        snip = out_dir / SNIPPETS_FILE
+        self.snippets.save(snip)
+        return [npz, js, snip]
 
     @classmethod
     def load(cls, model_dir: Path) -> AnalogueDB:
@@ -103,7 +301,9 @@ class AnalogueDB:
             raise ValueError(
                 f"{model_dir / JSON_FILE}: {len(records)} records for {vectors.shape[0]} vectors"
             )
-        return cls(vectors, mean, scale, records)
+        path = model_dir / SNIPPETS_FILE
+        snippets = Snippets.load(path) if path.exists() else None
+        return cls(vectors, mean, scale, records, snippets)
 
 
 def majority_type(analogues: list[dict[str, Any]]) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 import xgboost as xgb
 
-from models.analogues import JSON_FILE, NPZ_FILE, AnalogueDB
+from models.analogues import JSON_FILE, NPZ_FILE, SNIPPETS_FILE, AnalogueDB
 from models.features import FeatureSpec
+from models.pairwise import PAIR_FILE, PairwiseDetector
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class ModelArtifact:
     spec: FeatureSpec
     path: Path
     analogues: AnalogueDB | None = None
+    pairwise: PairwiseDetector | None = None
 
     @property
     def version(self) -> str:
@@ -60,8 +62,41 @@ class ModelArtifact:
         return list(self.meta["classes"])
 
     @property
+    def detector(self) -> str:
+        """``classifier`` (multiclass XGBoost) or ``analogue`` (pairwise similarity)."""
+        return str(self.meta.get("detector", "classifier"))
+
+    @property
     def thresholds(self) -> dict[str, float]:
-        return {k: float(v) for k, v in self.meta["thresholds"].items()}
+        """The alert thresholds of the selected detector."""
+        table = self.meta["thresholds"]
+        if self.detector == "analogue":
+            table = self.meta["pairwise"]["thresholds"]
+        return {k: float(v) for k, v in table.items()}
+
+    def with_detector(self, detector: str) -> ModelArtifact:
+        """The same model deciding with the other detector (both are trained together)."""
+        if detector not in ("classifier", "analogue"):
+            raise ModelError(f"detector {detector!r} is not 'classifier' or 'analogue'")
+        if detector == "analogue" and self.pairwise is None:
+            raise ModelError(f"model {self.version} has no pairwise (analogue) detector")
+        return replace(self, meta={**self.meta, "detector": detector})
+
+    def scores(self, rows: np.ndarray) -> np.ndarray:
+        """Per-class scores (rows x classes) of the selected detector: the classifier's
+        probabilities, or the pairwise detector's analogue similarity per type."""
+        if self.detector == "analogue" and self.pairwise is not None and self.analogues is not None:
+            return self.pairwise.scores(rows, self.analogues)
+        return self.predict_proba(rows)
+
+    def search(self, row: np.ndarray, top: int = 5) -> list[dict[str, Any]]:
+        """The alert's evidence: the ``top`` most similar stored windows, by the pairwise
+        similarity model (analogue detector) or by standardised distance (classifier)."""
+        if self.analogues is None:
+            return []
+        if self.detector == "analogue" and self.pairwise is not None:
+            return self.pairwise.search(row, self.analogues, top)
+        return self.analogues.search(row, top=top)
 
     @property
     def stride_seconds(self) -> float:
@@ -98,11 +133,13 @@ def save_model(
     out_dir: Path,
     *,
     analogues: AnalogueDB | None = None,
+    pairwise: xgb.Booster | None = None,
 ) -> Path:
     """Write model.json + metadata.json (with sha256) into out_dir; returns out_dir.
 
     With ``analogues``, the analogue database is written beside them (analogues.npz +
-    analogues.json) and their sha256 go into the metadata too."""
+    analogues.json, + analogues_snippets.npz when it carries channel snippets) and their
+    sha256 go into the metadata too."""
     out_dir.mkdir(parents=True, exist_ok=True)
     model_path = out_dir / MODEL_FILE
     booster.save_model(str(model_path))
@@ -115,8 +152,15 @@ def save_model(
         }
     else:
         meta.pop("analogues", None)
-        for name in (NPZ_FILE, JSON_FILE):
+        for name in (NPZ_FILE, JSON_FILE, SNIPPETS_FILE):
             (out_dir / name).unlink(missing_ok=True)
+    pair_path = out_dir / PAIR_FILE
+    if pairwise is not None and meta.get("pairwise"):
+        pairwise.save_model(str(pair_path))
+        meta["pairwise"] = {**meta["pairwise"], "file": PAIR_FILE, "sha256": sha256_of(pair_path)}
+    else:
+        meta.pop("pairwise", None)
+        pair_path.unlink(missing_ok=True)
     meta.setdefault("format", FORMAT)
     meta.setdefault("created_at", datetime.now(UTC).isoformat())
     meta["model_file"] = MODEL_FILE
@@ -162,4 +206,45 @@ def load_model(model_dir: Path) -> ModelArtifact:
             analogues = AnalogueDB.load(model_dir)
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"{model_dir}: analogue database unreadable ({exc})") from None
-    return ModelArtifact(booster=booster, meta=meta, spec=spec, path=model_dir, analogues=analogues)
+    pairwise = _load_pairwise(model_dir, meta, spec) if analogues is not None else None
+    if meta.get("detector") == "analogue" and pairwise is None:
+        raise ModelError(f"{meta_path}: detector 'analogue' needs pairwise.json and analogues")
+    return ModelArtifact(
+        booster=booster,
+        meta=meta,
+        spec=spec,
+        path=model_dir,
+        analogues=analogues,
+        pairwise=pairwise,
+    )
+
+
+def _load_pairwise(
+    model_dir: Path, meta: dict[str, Any], spec: FeatureSpec
+) -> PairwiseDetector | None:
+    info = meta.get("pairwise")
+    if not info:
+        return None
+    path = model_dir / info.get("file", PAIR_FILE)
+    if not path.exists():
+        log.warning("%s missing; the analogue (pairwise) detector is not available", path)
+        return None
+    digest = sha256_of(path)
+    if digest != info.get("sha256"):
+        raise ModelError(f"{path}: sha256 {digest} does not match metadata {info.get('sha256')}")
+    booster = xgb.Booster()
+    booster.load_model(str(path))
+    booster.set_param({"nthread": 1})
+    names = spec.names()
+    unknown = [c for c in info["columns"] if c not in names]
+    if unknown:
+        raise ModelError(f"{path}: pairwise columns {unknown[:3]} are not model features")
+    return PairwiseDetector(
+        booster=booster,
+        columns=list(info["columns"]),
+        column_index=np.array([names.index(c) for c in info["columns"]], dtype=np.int64),
+        classes=list(meta["classes"]),
+        top=int(info["top"]),
+        per_type=int(info["per_type"]),
+        lead_s=float(info["lead_s"]),
+    )

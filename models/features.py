@@ -76,7 +76,14 @@ CALCULATORS: tuple[str, ...] = (
     "rchange",
     "rslope",
     "zlast",
+    "meanabschange",
+    "nanshare",
+    "flat",
 )
+# Data-quality calculators: they describe the sensor, not the well, and stay defined when a
+# channel is missing from the window (nanshare = 1) -- the detector sees gaps and flat lines.
+QUALITY_CALCULATORS: tuple[str, ...] = ("nanshare", "flat")
+FLAT_STD = 1e-9  # a channel whose window SD is below this did not move: flat-lined sensor
 EDGE_SECONDS = 30.0  # "first" and "last" values are means over this many seconds
 MIN_SAMPLES = 5
 
@@ -163,7 +170,71 @@ def _derived(name: str, channels: dict[str, np.ndarray], n: int) -> np.ndarray:
     raise KeyError(name)
 
 
-def prepare(times_ns: np.ndarray, channels: dict[str, np.ndarray], spec: FeatureSpec) -> Prepared:
+# A flow-out sensor is used only once it has agreed with flow in: this many seconds of
+# pumping with returns within RETURNS_RATIO x flow in. A sensor in the wrong unit or place
+# never agrees and stays out of detection, so it cannot fake losses or kicks; a real loss
+# later on does not undo the trust.
+RETURNS_TRUST_S = 300.0
+RETURNS_RATIO = (0.5, 2.0)
+PUMPING_LPM = 300.0
+MAX_STEP_S = 60.0  # a longer gap between samples counts as this long
+
+
+@dataclass
+class ReturnsTrust:
+    """Whether, and from when, a well's flow out (MFOA) is trusted. The live path keeps one
+    per well and updates it with every batch; a batch caller starts a fresh one."""
+
+    agreed_s: float = 0.0
+    trusted_from_ns: int | None = None
+    last_ns: int | None = None
+
+    def update(self, times_ns: np.ndarray, channels: dict[str, np.ndarray]) -> None:
+        """Account for new samples (after every sample seen so far)."""
+        if times_ns.size == 0:
+            return
+        fin, fout = channels.get("MFIA"), channels.get("MFOA")
+        if self.trusted_from_ns is None and fin is not None and fout is not None:
+            prev = times_ns[0] if self.last_ns is None else self.last_ns
+            dt = np.diff(times_ns, prepend=prev) / NS
+            dt = np.clip(dt, 0.0, MAX_STEP_S)
+            with np.errstate(invalid="ignore"):
+                agree = (
+                    (fin > PUMPING_LPM)
+                    & (fout >= RETURNS_RATIO[0] * fin)
+                    & (fout <= RETURNS_RATIO[1] * fin)
+                )
+            total = self.agreed_s + np.cumsum(np.where(agree, dt, 0.0))
+            reached = np.flatnonzero(total >= RETURNS_TRUST_S)
+            if reached.size:
+                self.trusted_from_ns = int(times_ns[reached[0]])
+            self.agreed_s = float(total[-1])
+        self.last_ns = int(times_ns[-1])
+
+    def mask(self, times_ns: np.ndarray, channels: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """``channels`` with flow out missing where it was not trusted yet."""
+        fout = channels.get("MFOA")
+        if fout is None:
+            return channels
+        if self.trusted_from_ns is None:
+            return {**channels, "MFOA": np.full(fout.shape, np.nan)}
+        if times_ns.size and times_ns[0] >= self.trusted_from_ns:
+            return channels
+        return {**channels, "MFOA": np.where(times_ns < self.trusted_from_ns, np.nan, fout)}
+
+
+def prepare(
+    times_ns: np.ndarray,
+    channels: dict[str, np.ndarray],
+    spec: FeatureSpec,
+    trust: ReturnsTrust | None = None,
+) -> Prepared:
+    """Samples ready for windowing. ``trust``: the well's running ``ReturnsTrust`` (live);
+    without it the samples given are taken to be the well from its start."""
+    if trust is None:
+        trust = ReturnsTrust()
+        trust.update(times_ns, channels)
+    channels = trust.mask(times_ns, channels)
     n = times_ns.shape[0]
     columns = []
     for name in spec.channels:
@@ -177,40 +248,69 @@ def prepare(times_ns: np.ndarray, channels: dict[str, np.ndarray], spec: Feature
     return Prepared(times_ns, matrix.astype(np.float64, copy=False), states)
 
 
+def _edge_mean(x: np.ndarray, valid: np.ndarray, rows: slice) -> np.ndarray:
+    """Mean of the valid values of ``x[rows]`` per column (NaN where none)."""
+    return np.where(valid[rows], x[rows], 0.0).sum(axis=0) / valid[rows].sum(axis=0)
+
+
+def _mean_abs_change(x: np.ndarray, valid: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Mean absolute difference between consecutive valid values per column (tsfresh's
+    ``mean_abs_change`` on the column without its missing values): roughness of a signal."""
+    rows = np.arange(x.shape[0])[:, None]
+    last_valid = np.maximum.accumulate(np.where(valid, rows, -1), axis=0)
+    filled = np.take_along_axis(x, np.maximum(last_valid, 0), axis=0)  # forward-filled
+    steps = np.abs(np.diff(filled, axis=0))
+    steps = np.where(valid[1:] & (last_valid[:-1] >= 0), steps, 0.0)
+    return steps.sum(axis=0) / (n - 1)
+
+
 def _window_stats(t_s: np.ndarray, x: np.ndarray, calcs: tuple[str, ...], scales: np.ndarray):
-    """Statistics per column of x (samples x channels), NaN-aware. Returns (calcs x channels)."""
+    """Statistics per column of x (samples x channels), NaN-aware. Returns (calcs x channels).
+
+    ``t_s`` are seconds relative to the window's end, ascending. Sums over the window are
+    matrix products with the valid mask; the edge means only touch the first and last
+    ``EDGE_SECONDS`` of samples."""
     valid = np.isfinite(x)
-    n = valid.sum(axis=0)
+    validf = valid.astype(np.float64)
+    n = validf.sum(axis=0)
     enough = n >= MIN_SAMPLES
     xz = np.where(valid, x, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = xz.sum(axis=0) / n
-        dev = np.where(valid, x - mean, 0.0)
-        var = (dev * dev).sum(axis=0) / n
+        dev = xz - mean * validf  # x - mean where valid, 0 elsewhere
+        var = np.einsum("ij,ij->j", dev, dev) / n
         std = np.sqrt(var)
         out: dict[str, np.ndarray] = {"mean": mean, "std": std}
         if "min" in calcs:
-            out["min"] = np.where(valid, x, np.inf).min(axis=0)
+            out["min"] = np.fmin.reduce(x, axis=0)  # fmin/fmax skip NaN
         if "max" in calcs:
-            out["max"] = np.where(valid, x, -np.inf).max(axis=0)
-        tm = (t_s[:, None] * valid).sum(axis=0) / n
-        tc = np.where(valid, t_s[:, None] - tm, 0.0)
-        slope = (tc * dev).sum(axis=0) / (tc * tc).sum(axis=0) * 60.0  # per minute
+            out["max"] = np.fmax.reduce(x, axis=0)
+        # least-squares slope: sum (t - tm)(x - mean) / sum (t - tm)^2 over valid samples,
+        # with sum(dev) = 0 the numerator is t . dev
+        tm = (t_s @ validf) / n
+        sxx = (t_s * t_s) @ validf - n * tm * tm
+        slope = (t_s @ dev) / sxx * 60.0  # per minute
         out["slope"] = slope
         t_end, t_start = t_s[-1], t_s[0]
-        last_mask = valid & (t_s[:, None] > t_end - EDGE_SECONDS)
-        first_mask = valid & (t_s[:, None] < t_start + EDGE_SECONDS)
-        last = np.where(last_mask, x, 0.0).sum(axis=0) / last_mask.sum(axis=0)
-        first = np.where(first_mask, x, 0.0).sum(axis=0) / first_mask.sum(axis=0)
+        k_last = int(np.searchsorted(t_s, t_end - EDGE_SECONDS, side="right"))
+        k_first = int(np.searchsorted(t_s, t_start + EDGE_SECONDS, side="left"))
+        last = _edge_mean(x, valid, slice(k_last, None))
+        first = _edge_mean(x, valid, slice(0, k_first))
         change = last - first
         denom = np.abs(mean) + scales
         out["change"] = change
         out["rchange"] = change / denom
         out["rslope"] = slope / denom
         out["zlast"] = (last - mean) / (std + scales * 0.01)
+        out["flat"] = (std < FLAT_STD).astype(np.float64)
+        if "meanabschange" in calcs:
+            out["meanabschange"] = _mean_abs_change(x, valid, n)
+    out["nanshare"] = 1.0 - n / max(1, x.shape[0])
     stacked = np.vstack([out[c] for c in calcs])
     stacked[:, ~enough] = np.nan
     stacked[~np.isfinite(stacked)] = np.nan
+    if "nanshare" in calcs:  # defined however few samples there are
+        stacked[calcs.index("nanshare")] = out["nanshare"]
     return stacked
 
 

@@ -88,9 +88,14 @@ def rig_states(
     rotating = _any_known(
         _gt(get("RPMA"), th.rotating_rpm), _gt(get("TQA"), th.rotating_torque_knm)
     )
-    pumping = _any_known(
-        _gt(get("MFIA"), th.pumping_flow_lpm), _gt(get("SPPA"), th.pumping_spp_kpa)
-    )
+    # Flow in says whether the pumps run; standpipe pressure only where flow in is missing
+    # (a pressure held with the pumps off -- a test, a trapped pressure -- is not pumping).
+    flow_in = get("MFIA")
+    by_flow, by_spp = _gt(flow_in, th.pumping_flow_lpm), _gt(get("SPPA"), th.pumping_spp_kpa)
+    if flow_in is not None and by_flow is not None and by_spp is not None:
+        pumping: np.ndarray | None = np.where(np.isfinite(flow_in), by_flow, by_spp)
+    else:
+        pumping = _any_known(by_flow, by_spp)
     bit, hole = get("DBTM"), get("DMEA")
     on_bottom = None
     if bit is not None and hole is not None:

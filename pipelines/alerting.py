@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from models.artifact import NORMAL
+from models.rigstate import RigState
 
 # Accident types that only make sense in some rig states; others are allowed everywhere.
 DEFAULT_GATING: dict[str, frozenset[str]] = {
@@ -18,6 +21,9 @@ DEFAULT_GATING: dict[str, frozenset[str]] = {
     ),
     "bit_balling": frozenset({"rotary_drilling", "slide_drilling"}),
 }
+# ... and only once the rig has stayed in those states this long: their signatures are trends
+# at steady pumping and drilling, which pump start-ups, stops and connections imitate.
+DEFAULT_STEADY_S: dict[str, float] = {"washout": 300.0, "bit_balling": 300.0}
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,7 @@ class AlertPolicy:
     n: int = 5
     cooldown_s: float = 1800.0
     gating: dict[str, frozenset[str]] = field(default_factory=lambda: dict(DEFAULT_GATING))
+    steady_s: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_STEADY_S))
     default_threshold: float = 0.6
 
     def threshold(self, accident_type: str) -> float:
@@ -39,11 +46,44 @@ class AlertState:
     episode_last_ns: dict[str, int] = field(default_factory=dict)
 
 
-def candidate(policy: AlertPolicy, probabilities: dict[str, float], rig_state: str) -> str | None:
-    """The accident type this single decision votes for, if any."""
+def gated_out(
+    times_ns: np.ndarray,
+    states: np.ndarray,
+    ends: np.ndarray,
+    gating: dict[str, frozenset[str]] = DEFAULT_GATING,
+    steady_s: dict[str, float] = DEFAULT_STEADY_S,
+) -> list[frozenset[str]]:
+    """Per decision sample (indices ``ends`` into the samples), the gated accident types it
+    may not vote for: its rig state is not allowed, or the rig has not been in allowed
+    states for ``steady_s`` (counted from the first sample given if none was outside)."""
+    out: list[set[str]] = [set() for _ in range(len(ends))]
+    codes = np.asarray(states)
+    t = np.asarray(times_ns)
+    idx = np.arange(codes.size)
+    for accident_type, allowed in gating.items():
+        inside = np.isin(codes, [RigState[label.upper()].value for label in allowed])
+        # time of the most recent sample outside the allowed states (or the first sample)
+        last_out = np.maximum.accumulate(np.where(inside, -1, idx))
+        since = np.where(last_out >= 0, t[np.maximum(last_out, 0)], t[0])
+        held_s = (t - since) / 1e9
+        ok = inside & (held_s >= steady_s.get(accident_type, 0.0))
+        for j, end in enumerate(np.asarray(ends, dtype=np.int64)):
+            if not ok[end]:
+                out[j].add(accident_type)
+    return [frozenset(o) for o in out]
+
+
+def candidate(
+    policy: AlertPolicy,
+    probabilities: dict[str, float],
+    rig_state: str,
+    blocked: frozenset[str] = frozenset(),
+) -> str | None:
+    """The accident type this single decision votes for, if any (``blocked``: types
+    ``gated_out`` for this decision)."""
     best, best_margin = None, 0.0
     for accident_type, p in probabilities.items():
-        if accident_type == NORMAL:
+        if accident_type == NORMAL or accident_type in blocked:
             continue
         allowed = policy.gating.get(accident_type)
         if allowed is not None and rig_state not in allowed:
@@ -61,13 +101,14 @@ def step(
     time_ns: int,
     probabilities: dict[str, float],
     rig_state: str,
+    blocked: frozenset[str] = frozenset(),
 ) -> str | None:
     """Feed one decision; returns the accident type to alert on, or None.
 
     An alert needs the same type voted in k of the last n decisions. While that keeps
     holding, or within the cool-down after it last held, the episode is one alert.
     """
-    vote = candidate(policy, probabilities, rig_state)
+    vote = candidate(policy, probabilities, rig_state, blocked)
     state.recent.append(vote)
     while len(state.recent) > policy.n:
         state.recent.popleft()

@@ -202,6 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-shifted", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the metrics here")
     parser.add_argument(
+        "--detector",
+        choices=("classifier", "analogue"),
+        help="decide with this detector of the model (default: the model's own choice)",
+    )
+    parser.add_argument(
         "--record",
         action="store_true",
         help="store the metrics in the model's metadata.json as metrics.heldout",
@@ -209,7 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     model = load_model(args.model) if args.model else None
-    label = model.version if model is not None else "rule baseline"
+    if model is not None and args.detector:
+        model = model.with_detector(args.detector)
+    label = f"{model.version}, {model.detector}" if model is not None else "rule baseline"
     seeds = tuple(int(s) for s in args.seeds.split(","))
     metrics = heldout_metrics(
         model, seeds=seeds, wells=args.wells, hours=args.hours, shifted=not args.no_shifted
@@ -219,12 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     if args.record:
-        if args.model is None:
+        if model is None:
             parser.error("--record needs --model")
         meta_path = args.model / "metadata.json"
         meta = json.loads(meta_path.read_text())
         command = "drillwatch evaluate " + " ".join(argv if argv is not None else sys.argv[2:])
-        meta.setdefault("metrics", {})["heldout"] = {**metrics, "command": command}
+        key = "heldout" if model.detector == "classifier" else f"heldout_{model.detector}"
+        meta.setdefault("metrics", {})[key] = {**metrics, "command": command}
         meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return 0
 

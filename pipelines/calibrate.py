@@ -34,6 +34,7 @@ def alerts_from_decisions(decisions: dict[str, list[Decision]], policy: AlertPol
                 time_ns=d.time_ns,
                 probabilities=d.probabilities,
                 rig_state=d.rig_state,
+                blocked=d.blocked,
             )
             if fired is not None:
                 alerts.append(
@@ -73,8 +74,27 @@ def type_alert_times(
     return np.array(fired, dtype=np.int64)
 
 
+def typed_alerts(
+    alerts: list[Alert], accidents: list[Accident], accident_type: str
+) -> tuple[int, int]:
+    """How many of ``alerts`` (all of ``accident_type``) fall inside a detection window of an
+    accident of that type (right), and how many only inside windows of other types (wrong)."""
+    right = wrong = 0
+    for alert in alerts:
+        types = {
+            acc.type
+            for acc in accidents
+            if acc.well_id == alert.well_id and acc.window[0] <= alert.time <= acc.window[1]
+        }
+        if accident_type in types:
+            right += 1
+        elif types:
+            wrong += 1
+    return right, wrong
+
+
 def calibrate_fast(
-    decisions: dict[str, tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]],
+    decisions: dict[str, tuple[np.ndarray, dict[str, np.ndarray], list[frozenset[str]]]],
     accidents: list[Accident],
     monitored: dict[str, tuple[datetime, datetime]],
     types: list[str],
@@ -83,12 +103,15 @@ def calibrate_fast(
     k: int,
     n: int,
     cooldown_s: float,
-    gating: dict[str, frozenset[str]],
+    mistype_share: float = 0.3,
 ) -> tuple[dict[str, float], list[Alert]]:
-    """Per-type thresholds from decision arrays (well -> times, class -> probabilities, rig
-    state labels): each type gets the lowest threshold of the grid whose false alarms stay
-    within its share of the budget. Also returns the alerts all chosen thresholds raise
-    together (each type judged alone, then merged in time order)."""
+    """Per-type thresholds from decision arrays (well -> times, class -> probabilities, types
+    gated out per decision as ``alerting.gated_out`` gives them): each type gets the lowest
+    threshold of the grid whose false alarms stay within its share of the budget and whose
+    alerts inside other types' accident windows stay below ``mistype_share`` of those inside
+    its own (an alert of the wrong type is not a false alarm by BRIEF §5, but it misleads as
+    much). Also returns the alerts all chosen thresholds raise together (each type judged
+    alone, then merged in time order)."""
     share = budget_per_day / max(1, len(types))
     thresholds: dict[str, float] = {}
     chosen_alerts: list[Alert] = []
@@ -97,13 +120,8 @@ def calibrate_fast(
         chosen = NEVER
         for threshold in GRID:
             alerts: list[Alert] = []
-            for well_id, (times, probs, states) in decisions.items():
-                allowed_states = gating.get(accident_type)
-                allowed = (
-                    np.ones(len(times), dtype=bool)
-                    if allowed_states is None
-                    else np.isin(states, list(allowed_states))
-                )
+            for well_id, (times, probs, blocked) in decisions.items():
+                allowed = np.array([accident_type not in b for b in blocked], dtype=bool)
                 p = probs[accident_type]
                 for t in type_alert_times(
                     times, p, allowed, threshold, k=k, n=n, cooldown_s=cooldown_s
@@ -112,7 +130,8 @@ def calibrate_fast(
             metrics = evaluate(alerts, accidents, monitored, cooldown=timedelta(seconds=cooldown_s))
             per_threshold.append(alerts)
             days = metrics["monitored_days_outside_windows"] or 0.0
-            if metrics["false_alarms"] <= int(share * days):
+            right, wrong = typed_alerts(alerts, accidents, accident_type)
+            if metrics["false_alarms"] <= int(share * days) and wrong <= mistype_share * right:
                 chosen = threshold
                 break
         thresholds[accident_type] = chosen if chosen != NEVER else GRID[-1]

@@ -285,6 +285,7 @@ def cmd_import_accidents(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
+    from models.artifact import ModelError, load_model
     from models.registry import load_active
     from pipelines.backtest import backtest
     from pipelines.evaluate import Accident, Alert
@@ -325,8 +326,18 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                 for a in repo.list_accidents(conn)
                 if a["well_id"] in wells
             ]
-    model = load_active(engine, settings.registry_dir, settings.model_path)
-    log.info("backtest with model %s over %d wells", model.version, len(wells))
+    try:
+        model = (
+            load_model(Path(args.model))
+            if args.model
+            else load_active(engine, settings.registry_dir, settings.model_path)
+        )
+        if args.detector:
+            model = model.with_detector(args.detector)
+    except ModelError as exc:
+        print(f"drillwatch backtest: --model: {exc}", file=sys.stderr)
+        return 2
+    log.info("backtest with model %s (%s) over %d wells", model.version, model.detector, len(wells))
     result = backtest(
         model,
         wells,
@@ -540,6 +551,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wells", help="comma-separated stored well ids")
     p.add_argument("--data", help="instead of stored wells: a directory of well files")
     p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--model", help="a model directory instead of the active model")
+    p.add_argument(
+        "--detector",
+        choices=("classifier", "analogue"),
+        help="decide with this detector of the model (default: the model's own choice)",
+    )
     p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser(

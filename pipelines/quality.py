@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from models.features import MAX_STEP_S, PUMPING_LPM, RETURNS_TRUST_S, ReturnsTrust
 from pipelines.batch import ns_to_iso
 
 NS = 1_000_000_000
@@ -153,4 +154,35 @@ def check(
                             f"constant at {values[b]:g} for {seconds / 60:.0f} min",
                         )
                     )
+    notices.extend(_returns_notice(well_id, times_ns, channels))
     return notices
+
+
+def _returns_notice(
+    well_id: str, times_ns: np.ndarray, channels: dict[str, np.ndarray]
+) -> list[QualityNotice]:
+    """Flow out that never agrees with flow in while pumping: a wrong unit or a wrong
+    sensor. The detector leaves such a flow out alone (``models.features.ReturnsTrust``)."""
+    trust = ReturnsTrust()
+    trust.update(times_ns, channels)
+    fin, fout = channels.get("MFIA"), channels.get("MFOA")
+    if trust.trusted_from_ns is not None or fin is None or fout is None:
+        return []
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pumping = np.isfinite(fin) & np.isfinite(fout) & (fin > PUMPING_LPM)
+    steps = np.clip(np.diff(times_ns, prepend=times_ns[0]) / NS, 0.0, MAX_STEP_S)
+    seconds = float(steps[pumping].sum())
+    if seconds < 2 * RETURNS_TRUST_S:
+        return []
+    ratio = float(np.median(fout[pumping] / fin[pumping]))
+    return [
+        QualityNotice(
+            well_id,
+            "MFOA",
+            "unit_suspect",
+            ns_to_iso(int(times_ns[0])),
+            ns_to_iso(int(times_ns[-1])),
+            f"flow out is {ratio:.2g} x flow in over {seconds / 60:.0f} min of pumping: wrong "
+            "unit or sensor; left out of detection until it agrees with flow in",
+        )
+    ]

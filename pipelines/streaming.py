@@ -16,11 +16,10 @@ from datetime import datetime
 
 import numpy as np
 
-from models.analogues import majority_type
-from models.artifact import NORMAL, ModelArtifact
-from models.features import decision_ends, features_at, prepare
+from models.artifact import ModelArtifact
+from models.features import ReturnsTrust, decision_ends, features_at, prepare
 from models.rigstate import RigState
-from pipelines.alerting import AlertPolicy, AlertState, step
+from pipelines.alerting import AlertPolicy, AlertState, gated_out, step
 from pipelines.batch import TelemetryBatch, chunks, ns_to_datetime
 
 log = logging.getLogger(__name__)
@@ -50,6 +49,7 @@ class Decision:
     time_ns: int
     probabilities: dict[str, float]
     rig_state: str
+    blocked: frozenset[str] = frozenset()  # gated-out accident types (alerting.gated_out)
 
 
 @dataclass
@@ -71,6 +71,7 @@ class WellState:
     last_decided_ns: int | None = None
     rig_state: str | None = None
     alert_state: AlertState = field(default_factory=AlertState)
+    trust: ReturnsTrust = field(default_factory=ReturnsTrust)  # flow-out sensor trust
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -170,12 +171,16 @@ class StreamEngine:
                 return FeedResult(0, late, [], [], state.rig_state, last)
             spec = model.spec
             state.append(batch, keep_ns=int((spec.max_window + PIECE_S) * NS))
+            state.trust.update(batch.times_ns, batch.channels)
             ends = decision_ends(state.times_ns, self.stride_s, after_ns=state.last_decided_ns)
             if ends.size == 0:
                 return FeedResult(len(batch), late, [], [], state.rig_state, state.last_time_ns)
-            prepared = prepare(state.times_ns, state.channels, spec)
+            prepared = prepare(state.times_ns, state.channels, spec, state.trust)
             rows = features_at(prepared, ends, spec)
-            probs = model.predict_proba(rows)
+            probs = model.scores(rows)
+            blocked = gated_out(
+                state.times_ns, prepared.states, ends, policy.gating, policy.steady_s
+            )
             classes = model.classes
             decisions: list[Decision] = []
             alerts: list[AlertEvent] = []
@@ -183,17 +188,17 @@ class StreamEngine:
                 t = int(state.times_ns[end])
                 rig = RigState(int(prepared.states[end])).label
                 p = {c: float(probs[i, j]) for j, c in enumerate(classes)}
-                decisions.append(Decision(t, p, rig))
-                fired = step(state.alert_state, policy, time_ns=t, probabilities=p, rig_state=rig)
+                decisions.append(Decision(t, p, rig, blocked[i]))
+                fired = step(
+                    state.alert_state,
+                    policy,
+                    time_ns=t,
+                    probabilities=p,
+                    rig_state=rig,
+                    blocked=blocked[i],
+                )
                 if fired is not None:
-                    found = (
-                        model.analogues.search(rows[i], top=5)
-                        if model.analogues is not None
-                        else []
-                    )
-                    if model.meta.get("detector") == "analogue":
-                        # The paper's way: the alert names the type its analogues share.
-                        fired = analogue_type(found) or fired
+                    found = model.search(rows[i], top=5)
                     alerts.append(
                         AlertEvent(
                             well_id=well_id,
@@ -212,8 +217,3 @@ class StreamEngine:
             return FeedResult(
                 len(batch), late, decisions, alerts, state.rig_state, state.last_time_ns
             )
-
-
-def analogue_type(found: list[dict]) -> str | None:
-    """The accident type most similar analogues share (normal windows do not vote)."""
-    return majority_type([a for a in found if a.get("type") != NORMAL])

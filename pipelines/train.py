@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,19 +24,20 @@ from typing import Any
 import numpy as np
 import xgboost as xgb
 
-from models.analogues import AnalogueDB
+from models.analogues import AnalogueDB, Snippets
 from models.artifact import NORMAL, ModelArtifact, load_model, save_model
 from models.channels import ACCIDENT_TYPES
 from models.features import DERIVED_CHANNELS, FeatureSpec, decision_ends, features_at, prepare
+from models.pairwise import PairwiseDetector, fit_pairwise, top_columns
 from models.rigstate import RigState
-from pipelines.alerting import DEFAULT_GATING
+from pipelines.alerting import gated_out
 from pipelines.batch import TelemetryBatch, datetime_to_ns, ns_to_iso
 from pipelines.calibrate import calibrate_fast
 from pipelines.evaluate import LOOKBACK, Accident, evaluate
 
 log = logging.getLogger(__name__)
 NS = 1_000_000_000
-DETECTORS = ("classifier", "analogue")
+DETECTORS = ("classifier", "analogue")  # analogue = the paper's pairwise similarity
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class TrainConfig:
     stride_s: float = 30.0  # between training rows
     live_stride_s: float = 10.0  # between live decisions
     label_lead_s: float = 900.0  # windows ending this long before onset count as the accident
+    precursor_max_s: float = 3600.0  # a known precursor is labelled at most this far back
     ignore_before_s: float = 7200.0  # earlier precursor windows are left out, not "normal"
     ignore_after_s: float = 1200.0  # rig reaction after the end is left out
     n_estimators: int = 300
@@ -53,6 +55,8 @@ class TrainConfig:
     validation_fraction: float = 0.25  # kept for callers; folds replace the single split
     threshold: float = 0.5  # before calibration
     false_alarm_budget_per_day: float = 0.1
+    # thresholds must also keep the budget on the wells' degraded (dropout/resampled) copies
+    calibrate_on_copies: bool = False
     k: int = 3
     n: int = 5
     cooldown_s: float = 1800.0
@@ -62,24 +66,60 @@ class TrainConfig:
     dropout_noise: float = 0.0  # extra sensor noise in copies, x each channel's own noise
     analogue_stride_s: float = 120.0  # accident windows kept in the analogue database
     analogue_normals: int = 1500
+    pair_columns: int = 40  # features of the pairwise similarity model (classifier's top gain)
+    pair_refs_per_type: int = 40  # reference accident windows per type
+    pair_top: int = 3  # a type's score: mean of the best this many similarities
+    pairs_per_row: int = 6  # references each training window is paired with (x2 accidents)
+    pair_normal_rows: int = 12000  # normal training windows sampled for pairs
+    pair_estimators: int = 200
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+NORMAL_RADIUS_S = 300.0  # rows this close to a dismissed alert are normal examples
+
+
+def positive_span(acc: Accident, cfg: TrainConfig) -> tuple[int, int]:
+    """The times (ns) whose windows are labelled as the accident: from ``label_lead_s``
+    before its start -- or from its precursor's start, if known and earlier -- to its end."""
+    start = datetime_to_ns(acc.start)
+    end = datetime_to_ns(acc.end) if acc.end else start + 1800 * NS
+    lo = start - int(cfg.label_lead_s * NS)
+    if acc.precursor_start is not None:
+        earliest = start - int(cfg.precursor_max_s * NS)
+        lo = min(lo, max(earliest, datetime_to_ns(acc.precursor_start)))
+    return lo, end
+
+
 def label_rows(
-    times_ns: np.ndarray, accidents: list[Accident], cfg: TrainConfig
+    times_ns: np.ndarray,
+    accidents: list[Accident],
+    cfg: TrainConfig,
+    normals: list[tuple[str, datetime]] | None = None,
 ) -> list[str | None]:
-    """Class per decision time; None = left out of training (ambiguous)."""
+    """Class per decision time; None = left out of training (ambiguous).
+
+    ``normals``: (well id, time) of dismissed alerts of this well (the caller picks the
+    well's, as for ``accidents``): rows within ±5 min of one are normal even inside an
+    ignore zone, but never instead of an accident label."""
     labels: list[str | None] = [NORMAL] * len(times_ns)
     for acc in accidents:
-        start = datetime_to_ns(acc.start)
-        end = datetime_to_ns(acc.end) if acc.end else start + 1800 * NS
-        ignore = (times_ns >= start - cfg.ignore_before_s * NS) & (
+        lo, end = positive_span(acc, cfg)
+        ignore = (times_ns >= min(lo, datetime_to_ns(acc.start) - cfg.ignore_before_s * NS)) & (
             times_ns <= end + cfg.ignore_after_s * NS
         )
-        positive = (times_ns >= start - cfg.label_lead_s * NS) & (times_ns <= end)
+        positive = (times_ns >= lo) & (times_ns <= end)
         for i in np.flatnonzero(ignore):
             labels[i] = acc.type if positive[i] else None
+    if normals:
+        positive_any = np.zeros(len(times_ns), dtype=bool)
+        for acc in accidents:
+            lo, end = positive_span(acc, cfg)
+            positive_any |= (times_ns >= lo) & (times_ns <= end)
+        for _, at in normals:
+            near = np.abs(times_ns - datetime_to_ns(at)) <= NORMAL_RADIUS_S * NS
+            for i in np.flatnonzero(near & ~positive_any):
+                labels[i] = NORMAL
     return labels
 
 
@@ -92,6 +132,7 @@ class WellRows:
     rows: np.ndarray
     labels: list[str | None]
     states: np.ndarray  # rig state code at each row
+    blocked: list[frozenset[str]]  # accident types gated out at each row (alerting.gated_out)
     augmented: bool = False
 
 
@@ -111,6 +152,7 @@ def well_rows(
     *,
     stride_s: float | None = None,
     augmented: bool = False,
+    normals: list[tuple[str, datetime]] | None = None,
 ) -> WellRows:
     prepared = prepare(batch.times_ns, batch.channels, spec)
     ends = decision_ends(batch.times_ns, stride_s or cfg.stride_s)
@@ -119,8 +161,9 @@ def well_rows(
         well_id,
         times,
         features_at(prepared, ends, spec),
-        label_rows(times, accidents, cfg),
+        label_rows(times, accidents, cfg, normals),
         prepared.states[ends],
+        gated_out(batch.times_ns, prepared.states, ends),
         augmented,
     )
 
@@ -217,10 +260,16 @@ def split_wells(well_ids: list[str], fraction: float, seed: int) -> tuple[list[s
 
 
 def analogue_database(
-    parts: list[WellRows], accidents: list[Accident], cfg: TrainConfig
+    parts: list[WellRows],
+    accidents: list[Accident],
+    cfg: TrainConfig,
+    wells: dict[str, TelemetryBatch] | None = None,
 ) -> AnalogueDB:
     """Windows in [start - 2 h, end] of every accident (one per ``analogue_stride_s``), with
-    type and time to start, plus ``analogue_normals`` windows sampled from normal rows."""
+    type and time to start, plus ``analogue_normals`` windows sampled from normal rows.
+
+    With ``wells`` (the raw telemetry per well), the key channels around every window go
+    with it (``models.analogues.Snippets``, saved as ``analogues_snippets.npz``)."""
     rng = np.random.default_rng(cfg.seed)
     keep_rows: list[np.ndarray] = []
     records: list[dict[str, Any]] = []
@@ -271,20 +320,85 @@ def analogue_database(
         )
     width = parts[0].rows.shape[1] if parts else 0
     rows = np.vstack(keep_rows) if keep_rows else np.empty((0, width))
-    return AnalogueDB.build(rows, records)
+    db = AnalogueDB.build(rows, records)
+    if wells is not None:
+        at: dict[str, list[int]] = {}
+        for r in records:
+            at.setdefault(r["well_id"], []).append(
+                datetime_to_ns(datetime.fromisoformat(r["time"]))
+            )
+        db.snippets = Snippets.around({w: (b.times_ns, b.channels) for w, b in wells.items()}, at)
+    return db
+
+
+def _part_keys(parts: list[WellRows]) -> list[str]:
+    """A name per part: the well id, and ``<well>#<n>`` for its n-th augmented copy."""
+    seen: Counter[str] = Counter()
+    keys = []
+    for part in parts:
+        if part.augmented:
+            seen[part.well_id] += 1
+            keys.append(f"{part.well_id}#{seen[part.well_id]}")
+        else:
+            keys.append(part.well_id)
+    return keys
 
 
 def _decisions_by_well(
-    parts: list[WellRows], probs: np.ndarray, classes: list[str]
-) -> dict[str, tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]]:
+    parts: list[WellRows], probs: np.ndarray, classes: list[str], keys: list[str]
+) -> dict[str, tuple[np.ndarray, dict[str, np.ndarray], list[frozenset[str]]]]:
     out = {}
     at = 0
-    for part in parts:
+    for key, part in zip(keys, parts, strict=True):
         p = probs[at : at + len(part.times_ns)]
         at += len(part.times_ns)
-        states = np.array([RigState(int(s)).label for s in part.states], dtype=object)
-        out[part.well_id] = (part.times_ns, {c: p[:, j] for j, c in enumerate(classes)}, states)
+        out[key] = (part.times_ns, {c: p[:, j] for j, c in enumerate(classes)}, part.blocked)
     return out
+
+
+def _fit_pairwise(
+    parts: list[WellRows],
+    booster: xgb.Booster,
+    db: AnalogueDB,
+    spec: FeatureSpec,
+    classes: list[str],
+    cfg: TrainConfig,
+) -> PairwiseDetector:
+    """The paper's similarity model on the classifier's most useful features, trained on
+    pairs of training windows with the analogue database's accident windows."""
+    names = spec.names()
+    columns = top_columns(booster, names, cfg.pair_columns)
+    index = np.array([names.index(c) for c in columns], dtype=np.int64)
+    detector = PairwiseDetector(
+        booster=booster,  # replaced below
+        columns=columns,
+        column_index=index,
+        classes=classes,
+        top=cfg.pair_top,
+        per_type=cfg.pair_refs_per_type,
+        lead_s=cfg.label_lead_s,
+    )
+    refs = detector.references(db)
+    rows = np.vstack([p.rows for p in parts])
+    labels = [label for p in parts for label in p.labels]
+    keep = np.array([label is not None for label in labels])
+    normal = np.flatnonzero(keep & np.array([label == NORMAL for label in labels]))
+    rng = np.random.default_rng(cfg.seed)
+    if normal.size > cfg.pair_normal_rows:
+        keep[normal] = False
+        keep[rng.choice(normal, cfg.pair_normal_rows, replace=False)] = True
+    chosen = np.flatnonzero(keep)
+    z = db.standardise(rows[chosen])[:, index]
+    log.info("pairwise similarity: %d windows x %d references", len(chosen), len(refs.types))
+    detector.booster = fit_pairwise(
+        z,
+        [str(labels[i]) for i in chosen],
+        refs,
+        pairs_per_row=cfg.pairs_per_row,
+        seed=cfg.seed,
+        n_estimators=cfg.pair_estimators,
+    )
+    return detector
 
 
 def train_model(
@@ -297,8 +411,11 @@ def train_model(
     version: str | None = None,
     data_summary: dict | None = None,
     detector: str = "classifier",
+    normals: list[tuple[str, datetime]] | None = None,
 ) -> ModelArtifact:
     """Train, calibrate on out-of-fold predictions, save to ``out_dir`` and load it back.
+
+    ``normals``: (well id, time) of dismissed alerts: normal examples (see ``label_rows``).
 
     ``detector``: ``classifier`` (multiclass XGBoost over window features) or ``analogue``
     (the same classifier's alerts typed by the majority of the nearest analogues).
@@ -312,7 +429,8 @@ def train_model(
     parts: list[WellRows] = []
     for i, well_id in enumerate(well_ids, start=1):
         own = [a for a in accidents if a.well_id == well_id]
-        parts.append(well_rows(well_id, wells[well_id], own, spec, cfg))
+        own_normals = [n for n in normals or [] if n[0] == well_id]
+        parts.append(well_rows(well_id, wells[well_id], own, spec, cfg, normals=own_normals))
         for _ in range(cfg.dropout_copies):
             copy = channel_dropout(
                 wells[well_id],
@@ -323,7 +441,14 @@ def train_model(
             )
             parts.append(
                 well_rows(
-                    well_id, copy, own, spec, cfg, stride_s=cfg.dropout_stride_s, augmented=True
+                    well_id,
+                    copy,
+                    own,
+                    spec,
+                    cfg,
+                    stride_s=cfg.dropout_stride_s,
+                    augmented=True,
+                    normals=own_normals,
                 )
             )
         log.info("features %d/%d wells (%s)", i, len(well_ids), well_id)
@@ -332,51 +457,74 @@ def train_model(
     present = [t for t in ACCIDENT_TYPES if t in seen] + sorted(seen - set(ACCIDENT_TYPES))
     classes = [NORMAL, *present]
 
-    # Grouped-by-well cross-validation: out-of-fold decisions for calibration and metrics.
+    # Grouped-by-well cross-validation: out-of-fold decisions of both detectors for
+    # calibration and metrics.
     folds = grouped_folds(well_ids, cfg.folds, cfg.seed) if len(well_ids) > 1 else []
     oof_parts: list[WellRows] = []
-    oof_probs: list[np.ndarray] = []
+    oof_probs: dict[str, list[np.ndarray]] = {d: [] for d in DETECTORS}
     for f, held in enumerate(folds, start=1):
         train_parts = [p for p in parts if p.well_id not in held]
         log.info("fold %d/%d: holding out %s", f, len(folds), held)
         booster = _fit(train_parts, classes, spec, cfg, cfg.n_estimators)
+        fold_db = analogue_database(train_parts, accidents, cfg)
+        pairwise = _fit_pairwise(train_parts, booster, fold_db, spec, classes, cfg)
         for p in parts:
-            if p.well_id in held and not p.augmented:
+            if p.well_id in held and (cfg.calibrate_on_copies or not p.augmented):
                 oof_parts.append(p)
                 pred = booster.inplace_predict(p.rows, missing=np.nan)
-                oof_probs.append(np.asarray(pred).reshape(len(p.rows), len(classes)))
-    thresholds = {c: cfg.threshold for c in present}
+                oof_probs["classifier"].append(np.asarray(pred).reshape(len(p.rows), len(classes)))
+                oof_probs["analogue"].append(pairwise.scores(p.rows, fold_db))
+    thresholds: dict[str, dict[str, float]] = {
+        d: dict.fromkeys(present, cfg.threshold) for d in DETECTORS
+    }
     metrics: dict[str, Any] = {}
     if oof_parts:
-        decisions = _decisions_by_well(oof_parts, np.vstack(oof_probs), classes)
         monitored = {w: (wells[w].start, wells[w].end) for w in well_ids if len(wells[w]) > 0}
-        # Training rows are cfg.stride_s apart; the live k-of-n over live_stride_s spans
-        # about the same time as one training row, so calibration alerts on one vote.
-        thresholds, oof_alerts = calibrate_fast(
-            decisions,
-            accidents,
-            monitored,
-            present,
-            budget_per_day=cfg.false_alarm_budget_per_day,
-            k=1,
-            n=1,
-            cooldown_s=cfg.cooldown_s,
-            gating=DEFAULT_GATING,
-        )
-        oof = evaluate(oof_alerts, accidents, monitored, cooldown=timedelta(seconds=cfg.cooldown_s))
-        oof["method"] = (
-            f"grouped {len(folds)}-fold cross-validation by well, out-of-fold decisions every "
-            f"{cfg.stride_s:g} s, thresholds calibrated on them (optimistic)"
-        )
-        metrics["validation"] = oof
-        log.info(
-            "out-of-fold: recall %s, type accuracy %s, false alarms/day %s",
-            oof["recall"],
-            oof["type_accuracy"],
-            oof["false_alarms_per_day"],
-        )
+        # degraded copies (if calibrated on) count as wells of their own: "<well>#<n>"
+        keys = _part_keys(oof_parts)
+        copies = {key: part.well_id for key, part in zip(keys, oof_parts, strict=True)}
+        copies = {k: w for k, w in copies.items() if k != w}
+        calib_accidents = accidents + [
+            replace(a, well_id=key)
+            for key, w in copies.items()
+            for a in accidents
+            if a.well_id == w
+        ]
+        calib_monitored = {**monitored, **{key: monitored[w] for key, w in copies.items()}}
+        for name in DETECTORS:
+            decisions = _decisions_by_well(oof_parts, np.vstack(oof_probs[name]), classes, keys)
+            # Training rows are cfg.stride_s apart; the live k-of-n over live_stride_s spans
+            # about the same time as one training row, so calibration alerts on one vote.
+            thresholds[name], calib_alerts = calibrate_fast(
+                decisions,
+                calib_accidents,
+                calib_monitored,
+                present,
+                budget_per_day=cfg.false_alarm_budget_per_day,
+                k=1,
+                n=1,
+                cooldown_s=cfg.cooldown_s,
+            )
+            oof_alerts = [a for a in calib_alerts if a.well_id in monitored]  # real wells only
+            oof = evaluate(
+                oof_alerts, accidents, monitored, cooldown=timedelta(seconds=cfg.cooldown_s)
+            )
+            oof["method"] = (
+                f"grouped {len(folds)}-fold cross-validation by well, out-of-fold decisions "
+                f"every {cfg.stride_s:g} s, thresholds calibrated on them (optimistic)"
+            )
+            metrics["validation" if name == "classifier" else f"validation_{name}"] = oof
+            log.info(
+                "out-of-fold %s: recall %s, type accuracy %s, false alarms/day %s",
+                name,
+                oof["recall"],
+                oof["type_accuracy"],
+                oof["false_alarms_per_day"],
+            )
+    log.info("final models on all %d wells", len(well_ids))
     booster = _fit(parts, classes, spec, cfg, cfg.n_estimators)
-    analogues = analogue_database(parts, accidents, cfg)
+    analogues = analogue_database(parts, accidents, cfg, wells=wells)
+    pairwise = _fit_pairwise(parts, booster, analogues, spec, classes, cfg)
     version = version or datetime.now(UTC).strftime("clf-%Y%m%dT%H%M%SZ")
     counts = Counter(label for p in parts for label in p.labels if label is not None)
     meta = {
@@ -386,7 +534,8 @@ def train_model(
         "channels": list(spec.channels),
         "windows_s": list(spec.windows),
         "classes": classes,
-        "thresholds": thresholds,
+        "thresholds": thresholds["classifier"],
+        "pairwise": {**pairwise.meta(), "thresholds": thresholds["analogue"]},
         "stride_seconds": cfg.live_stride_s,
         "training": {
             **(data_summary or {}),
@@ -405,5 +554,5 @@ def train_model(
         },
         "metrics": metrics,
     }
-    save_model(booster, meta, out_dir, analogues=analogues)
+    save_model(booster, meta, out_dir, analogues=analogues, pairwise=pairwise.booster)
     return load_model(out_dir)

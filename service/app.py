@@ -20,12 +20,14 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from models.registry import ActiveModelWatcher, load_active
+from pipelines import verdicts
 from pipelines.ingest import Ingestor
 from pipelines.streaming import StreamEngine
 from service import errors
 from service.api import (
     accidents,
     alerts,
+    analogues,
     health,
     jobs,
     metrics,
@@ -90,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = make_engine(settings.sqlalchemy_url)
         migrate(db)
         model = load_active(db, settings.registry_dir, settings.model_path)
+        # the verdict loop: windows of confirmed / dismissed alerts join the analogue search
+        await anyio.to_thread.run_sync(verdicts.load_cases, db, model)
         engine = StreamEngine(
             model,
             k=settings.alert_persistence_k,
@@ -108,7 +112,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.info(
             "drillwatch ready: model %s, database %s", model.version, db.url.render_as_string()
         )
-        watcher = ActiveModelWatcher(db, engine.set_model, lambda: engine.model.version)
+        watcher = ActiveModelWatcher(
+            db,
+            lambda swapped: engine.set_model(verdicts.with_cases(db, swapped)),
+            lambda: engine.model.version,
+        )
+        app.state.model_watcher = watcher
         watch = asyncio.create_task(_watch_active_model(app, watcher, MODEL_POLL_S))
         try:
             yield
@@ -127,7 +136,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (telemetry, wells, accidents, alerts, models, jobs, stream, health, metrics):
+    for module in (
+        telemetry,
+        wells,
+        accidents,
+        alerts,
+        analogues,
+        models,
+        jobs,
+        stream,
+        health,
+        metrics,
+    ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

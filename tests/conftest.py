@@ -138,7 +138,7 @@ def small_model(sim_wells: list[Any], tmp_path_factory: pytest.TempPathFactory) 
         wells,
         accidents,
         tmp_path_factory.mktemp("model"),
-        cfg=TrainConfig(n_estimators=20, validation_fraction=0.25),
+        cfg=TrainConfig(n_estimators=20, pair_estimators=20, validation_fraction=0.25),
         version="test-small",
     )
 

@@ -1,5 +1,9 @@
 """Alerts: list and filter, read one, review (acknowledge, confirm, dismiss, comment) and
-compare with its analogues. Status changes are published as ``alert_status`` events."""
+compare with its analogues. Status changes are published as ``alert_status`` events.
+
+Verdicts grow the analogue database (``pipelines.verdicts``): a confirm stores the
+accident's windows, a dismiss the alert's normal windows, in the same transaction as the
+status change, and the running model's analogue search finds them at once."""
 
 from __future__ import annotations
 
@@ -12,10 +16,12 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import Connection, Engine
 
+from models.artifact import ModelArtifact
+from pipelines import verdicts
 from pipelines.batch import BatchError, datetime_to_ns, ns_to_datetime, parse_time
 from pipelines.files import TYPE_RE
 from service.db import repo, telemetry_store
-from service.deps import BroadcasterDep, DbDep
+from service.deps import BroadcasterDep, DbDep, StreamDep
 from service.errors import ApiError
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
@@ -164,7 +170,12 @@ class AnalogueOut(BaseModel):
     time: Any = None
     type: Any = None
     similarity: Any = None
-    window: Window | None = Field(description="null if the analogue's time is unreadable")
+    window: Window | None = Field(
+        description=(
+            "null if the analogue's time is unreadable; the stored telemetry if this database "
+            "has it, else the channel snippet shipped with the model or stored with the verdict"
+        )
+    )
 
 
 class AlertWindow(BaseModel):
@@ -270,18 +281,34 @@ def _status_event(alert: dict[str, Any], accident_id: int | None) -> dict[str, A
     }
 
 
-def _set_status(db: Engine, alert_id: int, status: str, who: str, comment: str | None) -> dict:
+def _set_status(
+    db: Engine,
+    alert_id: int,
+    status: str,
+    who: str,
+    comment: str | None,
+    model: ModelArtifact | None = None,
+) -> dict:
+    cases: list[dict[str, Any]] = []
     with db.begin() as conn:
         alert = repo.set_alert_status(
             conn, alert_id=alert_id, status=status, who=who, comment=comment
         )
         if status == "dismissed":
-            # a dismissed alert is a normal example: drop the accident its confirm created
+            # a dismissed alert is a normal example: its windows replace a confirm's, and
+            # the accident its confirm created goes
+            if model is not None:
+                cases = verdicts.dismissed_cases(conn, model, alert=alert)
+            repo.replace_analogue_cases(conn, alert_id=alert_id, cases=cases)
             repo.delete_alert_accidents(conn, alert_id=alert_id)
+    if status == "dismissed" and model is not None:
+        verdicts.apply_cases(model, alert_id, cases)
     return alert
 
 
-def _confirm(db: Engine, alert_id: int, body: ConfirmBody) -> tuple[dict[str, Any], int]:
+def _confirm(
+    db: Engine, alert_id: int, body: ConfirmBody, model: ModelArtifact
+) -> tuple[dict[str, Any], int]:
     with db.begin() as conn:
         alert = repo.set_alert_status(
             conn, alert_id=alert_id, status="confirmed", who=body.who, comment=body.comment
@@ -302,6 +329,9 @@ def _confirm(db: Engine, alert_id: int, body: ConfirmBody) -> tuple[dict[str, An
             source="alert",
             alert_id=alert_id,
         )
+        cases = verdicts.confirmed_cases(conn, model, alert=alert, accident=accident)
+        repo.replace_analogue_cases(conn, alert_id=alert_id, cases=cases)
+    verdicts.apply_cases(model, alert_id, cases)
     return alert, int(accident["id"])
 
 
@@ -327,14 +357,17 @@ async def acknowledge_alert(
     description=(
         "Creates an accident (source `alert`, `alert_id` set) in the same transaction; its "
         "start, end and type default to the alert's time, none and type. Allowed from open, "
-        "acknowledged or dismissed; 409 otherwise. The response carries `accident_id`."
+        "acknowledged or dismissed; 409 otherwise. The response carries `accident_id`. "
+        "The accident's windows (every 120 s from start - 2 h to its end, or to the alert "
+        "time + 10 min) join the analogue database (`GET /api/v1/analogues`), replacing "
+        "those of an earlier dismiss."
     ),
     response_model=ReviewedAlert,
 )
 async def confirm_alert(
-    alert_id: int, body: ConfirmBody, db: DbDep, broadcaster: BroadcasterDep
+    alert_id: int, body: ConfirmBody, db: DbDep, broadcaster: BroadcasterDep, stream: StreamDep
 ) -> dict[str, Any]:
-    alert, accident_id = await anyio.to_thread.run_sync(_confirm, db, alert_id, body)
+    alert, accident_id = await anyio.to_thread.run_sync(_confirm, db, alert_id, body, stream.model)
     broadcaster.publish("alert_status", _status_event(alert, accident_id))
     return {**alert, "accident_id": accident_id}
 
@@ -344,16 +377,18 @@ async def confirm_alert(
     summary="Dismiss an alert as a false alarm (reason required)",
     description=(
         "The reason is kept in the audit trail. Dismissed alerts are the normal examples for "
-        "retraining (`GET /api/v1/alerts?status=dismissed`). Dismissing a confirmed alert "
-        "deletes the accident its confirm created. 409 if already dismissed."
+        "retraining (`GET /api/v1/alerts?status=dismissed`) and their windows (at the alert "
+        "time and ±5 min) join the analogue database as `normal`. Dismissing a confirmed "
+        "alert deletes the accident its confirm created and replaces its analogue windows. "
+        "409 if already dismissed."
     ),
     response_model=ReviewedAlert,
 )
 async def dismiss_alert(
-    alert_id: int, body: DismissBody, db: DbDep, broadcaster: BroadcasterDep
+    alert_id: int, body: DismissBody, db: DbDep, broadcaster: BroadcasterDep, stream: StreamDep
 ) -> dict[str, Any]:
     alert = await anyio.to_thread.run_sync(
-        _set_status, db, alert_id, "dismissed", body.who, body.reason
+        _set_status, db, alert_id, "dismissed", body.who, body.reason, stream.model
     )
     broadcaster.publish("alert_status", _status_event(alert, None))
     return alert
@@ -397,6 +432,19 @@ def _window(conn: Connection, well_id: str, at: datetime) -> dict[str, Any]:
     }
 
 
+def _analogue_window(
+    conn: Connection, model: ModelArtifact, well_id: str, at: datetime
+) -> dict[str, Any]:
+    """Stored telemetry if there is any, else the verdict's or the model's snippet."""
+    window = _window(conn, well_id, at)
+    if window["offsets_s"]:
+        return window
+    snippet = verdicts.case_snippet(conn, well_id, at)
+    if snippet is None and model.analogues is not None:
+        snippet = model.analogues.snippet(well_id, datetime_to_ns(at))
+    return snippet or window
+
+
 def _analogue_time(value: object) -> datetime | None:
     if isinstance(value, datetime):
         return value if value.tzinfo is not None else None
@@ -417,14 +465,17 @@ def _similarity(analogue: dict[str, Any]) -> float:
     description=(
         "For the alert and each stored analogue (most similar first, at most `k`): the "
         "telemetry from 30 min before to 10 min after its time, as offsets in seconds from "
-        "that time and channel columns (≤ 300 points each, null = missing). An alert without "
-        "stored analogues gives an empty `analogues` list."
+        "that time and channel columns (≤ 300 points each, null = missing). An analogue "
+        "whose well's telemetry is not stored here (e.g. a training well of the model) gets "
+        "its channel snippet instead (every 30 s), when the model or the verdict has one. "
+        "An alert without stored analogues gives an empty `analogues` list."
     ),
     response_model=AnaloguesOut,
 )
 def get_analogues(
-    alert_id: int, db: DbDep, k: Annotated[int, Query(ge=1, le=50)] = 5
+    alert_id: int, db: DbDep, stream: StreamDep, k: Annotated[int, Query(ge=1, le=50)] = 5
 ) -> dict[str, Any]:
+    model = stream.model
     with db.connect() as conn:
         alert = repo.get_alert(conn, alert_id=alert_id)
         stored = [a for a in alert["analogues"] if isinstance(a, dict)]
@@ -433,7 +484,11 @@ def get_analogues(
         for analogue in stored[:k]:
             at = _analogue_time(analogue.get("time"))
             well_id = analogue.get("well_id")
-            window = _window(conn, well_id, at) if at and isinstance(well_id, str) else None
+            window = (
+                _analogue_window(conn, model, well_id, at)
+                if at and isinstance(well_id, str)
+                else None
+            )
             analogues.append({**analogue, "window": window})
         own = _window(conn, alert["well_id"], alert["time"])
     return {

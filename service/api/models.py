@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from models import registry
 from models.artifact import ModelArtifact, ModelError, load_model
+from pipelines import verdicts
 from pipelines.evaluate import Accident
 from pipelines.streaming import StreamEngine
 from pipelines.train import TrainConfig, train_model
@@ -67,6 +68,7 @@ def _activate(db: Engine, model_id: str) -> tuple[ModelArtifact, dict[str, Any]]
         model = registry.activate(db, model_id)
     except (ModelError, OSError, ValueError, KeyError) as exc:
         raise ApiError(409, "id", f"model version {model_id!r} cannot be loaded: {exc}") from None
+    verdicts.load_cases(db, model)  # verdict windows stay searchable after the swap
     with db.connect() as conn:
         return model, repo.get_model_version(conn, id=model_id)
 
@@ -109,12 +111,12 @@ def _train(db: Engine, settings: Settings, job: Job, body: RetrainBody) -> Model
     with db.connect() as conn:
         well_ids = body.wells or [w["id"] for w in repo.list_wells(conn)]
         wells = {w: telemetry_store.read_range(conn, well_id=w) for w in well_ids}
-        accidents = [
-            Accident(a["well_id"], a["type"], a["start"], a["end"])
-            for a in repo.list_accidents(conn)
-            if a["well_id"] in wells
-        ]
+        stored = [a for a in repo.list_accidents(conn) if a["well_id"] in wells]
+        accidents = [Accident(a["well_id"], a["type"], a["start"], a["end"]) for a in stored]
+        # dismissed alerts are normal examples; confirmed ones are accidents (source alert)
+        normals = verdicts.dismissed_normals(conn, list(wells))
     wells = {w: batch for w, batch in wells.items() if len(batch)}
+    normals = [n for n in normals if n[0] in wells]
     if not wells:
         raise ValueError("no stored telemetry for the wells asked for")
     if not accidents:
@@ -127,7 +129,16 @@ def _train(db: Engine, settings: Settings, job: Job, body: RetrainBody) -> Model
         settings.home / "jobs" / job.id,
         cfg=TrainConfig(n_estimators=body.n_estimators, folds=body.folds),
         version=version,
-        data_summary={"source": "api retrain", "wells": sorted(wells), "accidents": len(accidents)},
+        data_summary={
+            "source": "api retrain",
+            "wells": sorted(wells),
+            "accidents": len(accidents),
+            "confirmed_alerts": sum(
+                a["source"] == "alert" for a in stored if a["well_id"] in wells
+            ),
+            "dismissed_alerts": len(normals),
+        },
+        normals=normals,
     )
     job.progress = "registering"
     target = registry.register(db, model, settings.registry_dir, activate=False)

@@ -1,4 +1,4 @@
-"""Data access for wells, alerts, accidents and model versions.
+"""Data access for wells, alerts, accidents, analogue cases and model versions.
 
 Keyword-only functions on a SQLAlchemy ``Connection``; the caller owns the transaction
 (``with engine.begin() as conn: ...``). Rows come back as plain dicts whose datetimes are
@@ -28,8 +28,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from service.db.tables import (
     ACCIDENT_SOURCES,
     ALERT_STATUSES,
+    CASE_SOURCES,
     accidents,
     alerts,
+    analogue_cases,
     model_versions,
     utcnow,
     wells,
@@ -526,6 +528,12 @@ def update_accident(conn: Connection, *, accident_id: int, **fields: Any) -> Row
 
 
 def delete_accident(conn: Connection, *, accident_id: int) -> None:
+    # analogue windows of a confirmed alert outlive the accident record they came from
+    conn.execute(
+        update(analogue_cases)
+        .where(analogue_cases.c.accident_id == accident_id)
+        .values(accident_id=None)
+    )
     result = conn.execute(accidents.delete().where(accidents.c.id == accident_id))
     if result.rowcount == 0:
         raise NotFound("accident", accident_id)
@@ -534,10 +542,116 @@ def delete_accident(conn: Connection, *, accident_id: int) -> None:
 
 def delete_alert_accidents(conn: Connection, *, alert_id: int) -> int:
     """Delete the accidents created by confirming the alert (source "alert"); how many."""
+    conn.execute(
+        update(analogue_cases)
+        .where(
+            analogue_cases.c.accident_id.in_(
+                select(accidents.c.id).where(
+                    accidents.c.alert_id == alert_id, accidents.c.source == "alert"
+                )
+            )
+        )
+        .values(accident_id=None)
+    )
     result = conn.execute(
         accidents.delete().where(accidents.c.alert_id == alert_id, accidents.c.source == "alert")
     )
     return int(result.rowcount)
+
+
+# -- analogue cases -----------------------------------------------------------------------
+
+CASE_FIELDS = frozenset(
+    {
+        "accident_id",
+        "well_id",
+        "time",
+        "type",
+        "source",
+        "model_version",
+        "feature_sha256",
+        "features",
+        "rig_state",
+        "time_to_start_s",
+        "snippet_channels",
+        "snippet",
+    }
+)
+
+
+def _case_values(alert_id: int, index: int, case: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(case) - CASE_FIELDS)
+    if unknown:
+        raise ValueError(f"alert {alert_id} cases[{index}]: unknown field {unknown[0]!r}")
+    where = f"alert {alert_id} cases[{index}]"
+    if case.get("source") not in CASE_SOURCES:
+        raise ValueError(f"{where}.source: {case.get('source')!r} is not one of {CASE_SOURCES}")
+    sha = case.get("feature_sha256")
+    if not isinstance(sha, str) or not _SHA256_RE.match(sha):
+        raise ValueError(f"{where}.feature_sha256: {sha!r} is not 64 lowercase hex digits")
+    if not isinstance(case.get("features"), bytes):
+        raise ValueError(f"{where}.features: expected float32 bytes")
+    return {
+        "alert_id": alert_id,
+        "accident_id": case.get("accident_id"),
+        "well_id": _require_text(case.get("well_id"), f"{where}.well_id"),
+        "time": _require_aware(case.get("time"), f"{where}.time"),
+        "type": _require_text(case.get("type"), f"{where}.type"),
+        "source": case["source"],
+        "model_version": _require_text(case.get("model_version"), f"{where}.model_version"),
+        "feature_sha256": sha,
+        "features": case["features"],
+        "rig_state": case.get("rig_state"),
+        "time_to_start_s": case.get("time_to_start_s"),
+        "snippet_channels": list(case.get("snippet_channels") or []),
+        "snippet": case.get("snippet"),
+    }
+
+
+def replace_analogue_cases(
+    conn: Connection, *, alert_id: int, cases: Sequence[Mapping[str, Any]]
+) -> int:
+    """Make ``cases`` the alert's analogue windows (a new verdict replaces the old one's);
+    returns how many were stored."""
+    values = [_case_values(alert_id, i, c) for i, c in enumerate(cases)]
+    conn.execute(analogue_cases.delete().where(analogue_cases.c.alert_id == alert_id))
+    if values:
+        now = utcnow()
+        conn.execute(analogue_cases.insert(), [{**v, "created_at": now} for v in values])
+    log.info("alert %s: %d analogue cases stored", alert_id, len(values))
+    return len(values)
+
+
+def list_analogue_cases(
+    conn: Connection,
+    *,
+    feature_sha256: str | None = None,
+    alert_id: int | None = None,
+    well_id: str | None = None,
+    time: datetime | None = None,
+) -> list[Row]:
+    """Analogue cases in insertion order, optionally for one feature spec, alert or window."""
+    stmt = select(analogue_cases)
+    if feature_sha256 is not None:
+        stmt = stmt.where(analogue_cases.c.feature_sha256 == feature_sha256)
+    if alert_id is not None:
+        stmt = stmt.where(analogue_cases.c.alert_id == alert_id)
+    if well_id is not None:
+        stmt = stmt.where(analogue_cases.c.well_id == well_id)
+    if time is not None:
+        stmt = stmt.where(analogue_cases.c.time == _require_aware(time, "analogue case time"))
+    return [_row(r) for r in conn.execute(stmt.order_by(analogue_cases.c.id)).mappings()]
+
+
+def dismissed_alert_times(
+    conn: Connection, *, well_ids: Iterable[str] | None = None
+) -> list[tuple[str, datetime]]:
+    """(well id, time) of every dismissed alert, oldest first: normal examples for training."""
+    stmt = select(alerts.c.well_id, alerts.c.time).where(alerts.c.status == "dismissed")
+    if well_ids is not None:
+        stmt = stmt.where(alerts.c.well_id.in_(list(well_ids)))
+    rows = conn.execute(stmt.order_by(alerts.c.time, alerts.c.id))
+    return [(str(w), t) for w, t in rows]
 
 
 # -- model versions -----------------------------------------------------------------------

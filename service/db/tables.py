@@ -45,6 +45,7 @@ NAMING_CONVENTION = {
 
 ALERT_STATUSES = ("open", "acknowledged", "confirmed", "dismissed")
 ACCIDENT_SOURCES = ("import", "user", "alert", "simulator")
+CASE_SOURCES = ("confirmed", "dismissed")
 
 # BIGINT on PostgreSQL; INTEGER on SQLite, where only "INTEGER PRIMARY KEY" autoincrements.
 BigIntId = BigInteger().with_variant(Integer, "sqlite")
@@ -181,6 +182,38 @@ class Accident(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class AnalogueCase(Base):
+    """One analogue window added at run time by a verdict: a confirmed alert's accident
+    windows or a dismissed alert's normal window, as the feature row of the model that was
+    active then (reused only by models with the same feature names: ``feature_sha256``)."""
+
+    __tablename__ = "analogue_cases"
+    __table_args__ = (
+        Index("ix_analogue_cases_alert_id", "alert_id"),
+        Index("ix_analogue_cases_feature_sha256", "feature_sha256"),
+        Index("ix_analogue_cases_well_time", "well_id", "time"),
+        CheckConstraint(
+            "source IN (" + ", ".join(f"'{s}'" for s in CASE_SOURCES) + ")", name="source"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("alerts.id"))
+    accident_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("accidents.id"))
+    well_id: Mapped[str] = mapped_column(String(64), ForeignKey("wells.id"))
+    time: Mapped[datetime]  # end of the window
+    type: Mapped[str] = mapped_column(String(64))  # accident type, or "normal"
+    source: Mapped[str] = mapped_column(String(16))
+    model_version: Mapped[str] = mapped_column(String(64))
+    feature_sha256: Mapped[str] = mapped_column(String(64))
+    features: Mapped[bytes] = mapped_column(LargeBinary)  # float32, the model's feature order
+    rig_state: Mapped[str | None] = mapped_column(String(32))
+    time_to_start_s: Mapped[float | None] = mapped_column(Double)
+    snippet_channels: Mapped[list[Any]] = mapped_column(default=list)
+    snippet: Mapped[bytes | None] = mapped_column(LargeBinary)  # float16 channels x 30-s grid
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ModelVersion(Base):
     __tablename__ = "model_versions"
     __table_args__ = (
@@ -210,3 +243,4 @@ telemetry_chunks = cast(Table, TelemetryChunk.__table__)
 alerts = cast(Table, Alert.__table__)
 accidents = cast(Table, Accident.__table__)
 model_versions = cast(Table, ModelVersion.__table__)
+analogue_cases = cast(Table, AnalogueCase.__table__)

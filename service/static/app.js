@@ -198,8 +198,23 @@ async function showAlert(alertId) {
     el("td", { title: c.feature }, describeFeature(c.feature)), el("td", {}, c.value === null ? "—" : Number(c.value).toPrecision(4)), el("td", {}, c.contribution.toFixed(3)))));
   const audit = document.querySelector("#alert-audit tbody");
   audit.replaceChildren(...(a.audit || []).map((e) => el("tr", {}, el("td", {}, fmtTime(e.at)), el("td", {}, e.who), el("td", {}, e.action), el("td", {}, e.comment || ""))));
-  await showAnalogues(a);
+  await Promise.all([showAnalogues(a), showAnalogueDb()]);
   document.getElementById("alert-view").dataset.loaded = String(a.id);
+}
+
+// The verdict loop: confirmed and dismissed alerts add windows to the analogue database.
+async function showAnalogueDb() {
+  const node = document.getElementById("analogue-db-count");
+  try {
+    const db = await api("/api/v1/analogues");
+    node.dataset.total = String(db.total);
+    node.dataset.fromModel = String(db.from_model);
+    node.dataset.confirmed = String(db.confirmed);
+    node.dataset.dismissed = String(db.dismissed);
+    node.textContent = `Analogue database: ${db.total} windows (${db.confirmed} from confirmed alerts, ${db.dismissed} dismissed)`;
+  } catch (err) {
+    node.textContent = `Analogue database unavailable: ${err.message}`;
+  }
 }
 
 function snippet(window) {
@@ -332,6 +347,7 @@ function connect() {
     if (alerts.has(a.id)) alerts.set(a.id, { ...alerts.get(a.id), ...a });
     renderAlerts();
     renderWells();
+    if (!document.getElementById("alert-view").hidden) showAnalogueDb();
   });
   source.addEventListener("model", () => load());
 }

@@ -4,7 +4,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.analogues import AnalogueDB, majority_type
+from models.analogues import (
+    SNIPPET_CHANNELS,
+    SNIPPET_OFFSETS_S,
+    AnalogueDB,
+    Snippets,
+    majority_type,
+    snippet_at,
+    snippet_window,
+)
 
 
 def database(n: int = 200, d: int = 12, seed: int = 0) -> tuple[AnalogueDB, np.ndarray]:
@@ -78,3 +86,109 @@ def test_a_trained_model_carries_an_analogue_database_with_accident_windows(
     found = db.search(db.vectors[0].astype(np.float64) * db.scale + db.mean, top=5)
     assert len(found) == 5
     assert {"well_id", "time", "type", "similarity", "rig_state"} <= set(found[0])
+
+
+# -- run-time windows and channel snippets ---------------------------------------------------
+
+
+def test_extended_windows_are_standardised_like_the_rest_and_found_at_once() -> None:
+    db, rows = database()
+    mean, scale, before = db.mean.copy(), db.scale.copy(), len(db)
+    db.search(rows[0], top=3)  # caches the norms
+    new = rows[:2] * 3.0 + 7.0
+    db.extend(
+        new,
+        [
+            {"well_id": "X", "time": f"x{i}", "type": "kick", "source": "confirmed"}
+            for i in range(2)
+        ],
+    )
+    assert len(db) == before + 2
+    np.testing.assert_array_equal(db.mean, mean)
+    np.testing.assert_array_equal(db.scale, scale)
+    np.testing.assert_array_equal(db.vectors[-2:], db.standardise(new))
+    assert db.search(new[1], top=1)[0]["time"] == "x1"
+
+
+def test_removing_drops_only_windows_added_at_run_time() -> None:
+    db, rows = database()
+    before = len(db)
+    db.extend(rows[:3] + 1.0, [{"time": f"x{i}", "type": "kick", "alert_id": 1} for i in range(3)])
+    assert db.remove(lambda r: r.get("type") == "kick") == 3  # the model's kicks stay
+    assert len(db) == before
+    assert db.search(rows[42], top=1)[0]["time"] == "t42"
+
+
+def test_extending_with_rows_of_another_width_is_refused() -> None:
+    db, _ = database(d=12)
+    with pytest.raises(ValueError, match="features"):
+        db.extend(np.zeros((1, 5)), [{}])
+
+
+def test_a_snippet_is_the_key_channels_every_30_s_from_30_min_before_to_10_min_after() -> None:
+    ns = 1_000_000_000
+    times = np.arange(0, 3600 * ns, 5 * ns, dtype=np.int64)  # every 5 s for an hour
+    hookload = np.arange(times.size, dtype=np.float64)
+    values = snippet_at(times, {"HKLA": hookload}, 2400 * ns)
+    assert values.dtype == np.float16
+    assert values.shape == (len(SNIPPET_CHANNELS), SNIPPET_OFFSETS_S.size)
+    assert SNIPPET_OFFSETS_S[0] == -1800 and SNIPPET_OFFSETS_S[-1] == 600
+    np.testing.assert_allclose(values[0], (2400 + SNIPPET_OFFSETS_S) / 5, rtol=1e-3)
+    assert np.isnan(values[1:]).all()  # channels the well does not send
+    late = snippet_at(times, {"HKLA": hookload}, 3500 * ns)
+    assert np.isnan(late[0][SNIPPET_OFFSETS_S > 100]).all()  # past the end of the data
+    window = snippet_window(values)
+    assert list(window["channels"]) == ["HKLA"] and len(window["offsets_s"]) == 81
+
+
+def test_a_model_trained_with_its_wells_ships_channel_snippets(small_model, sim_wells) -> None:
+    from pipelines.batch import TelemetryBatch
+
+    files = small_model.meta["analogues"]["sha256"]
+    assert set(files) == {"analogues.npz", "analogues.json", "analogues_snippets.npz"}
+    with np.load(small_model.path / "analogues_snippets.npz", allow_pickle=False) as data:
+        assert data["values"].dtype == np.float16
+        assert [str(c) for c in data["channels"]] == list(SNIPPET_CHANNELS)
+    db = small_model.analogues
+    wells = {w.profile.well_id: TelemetryBatch.from_frame(w.frame) for w in sim_wells}
+    assert set(db.snippets.series) == {r["well_id"] for r in db.records}
+    for record in (db.records[0], db.records[-1]):  # an accident window, a normal one
+        batch = wells[record["well_id"]]
+        at = _ns(record["time"])
+        found = db.snippet(record["well_id"], at)
+        assert found is not None and found["offsets_s"] == SNIPPET_OFFSETS_S.tolist()
+        expected = snippet_window(snippet_at(batch.times_ns, batch.channels, at))
+        assert found == expected
+    assert db.snippet("NOT-A-WELL", _ns(db.records[0]["time"])) is None
+
+
+def test_the_bundled_model_without_a_snippets_file_loads_without_snippets() -> None:
+    from models.artifact import BUNDLED_DIR, load_model
+
+    model = load_model(BUNDLED_DIR)
+    assert model.analogues is not None and model.analogues.snippets is None
+    assert model.analogues.snippet("SIM-1", 0) is None
+
+
+def test_snippets_round_trip_without_pickles_and_cover_only_their_span(tmp_path: Path) -> None:
+    ns = 1_000_000_000
+    times = np.arange(0, 7200 * ns, ns, dtype=np.int64)
+    channels = {"HKLA": np.sin(np.arange(times.size) / 300.0) * 100.0}
+    snippets = Snippets.around({"W": (times, channels)}, {"W": [3600 * ns, 4200 * ns]})
+    db, _ = database(n=4)
+    db.snippets = snippets
+    assert [p.name for p in db.save(tmp_path)][-1] == "analogues_snippets.npz"
+    loaded = AnalogueDB.load(tmp_path)
+    got = loaded.snippets.at("W", 3600 * ns)
+    np.testing.assert_array_equal(got, snippet_at(times, channels, 3600 * ns))
+    assert loaded.snippets.series["W"][1].shape[1] == (4800 - 1800) // 30 + 1
+    assert np.isnan(loaded.snippets.at("W", 2000 * ns)[0][:50]).all()  # before the span
+    assert loaded.snippets.at("W", 100_000 * ns) is None
+
+
+def _ns(iso: str) -> int:
+    from datetime import datetime
+
+    from pipelines.batch import datetime_to_ns
+
+    return datetime_to_ns(datetime.fromisoformat(iso))

@@ -4,8 +4,11 @@ import pytest
 
 from models.features import (
     EDGE_SECONDS,
+    MAX_STEP_S,
+    RETURNS_TRUST_S,
     SCALES,
     FeatureSpec,
+    ReturnsTrust,
     decision_ends,
     features_at,
     prepare,
@@ -33,7 +36,9 @@ def reference(times: np.ndarray, values: np.ndarray, end: int, window: int, scal
     """The same statistics with pandas, straight from their definitions."""
     t = pd.to_datetime(times[: end + 1], unit="ns")
     s = pd.Series(values[: end + 1], index=t)
-    s = s[s.index > t[-1] - pd.Timedelta(seconds=window)].dropna()
+    s = s[s.index > t[-1] - pd.Timedelta(seconds=window)]
+    nanshare = float(s.isna().mean())
+    s = s.dropna()
     secs = (s.index - t[-1]).total_seconds().to_numpy()
     slope = np.polyfit(secs, s.to_numpy(), 1)[0] * 60
     last = s[secs > secs[-1] - EDGE_SECONDS].mean() if len(s) else np.nan
@@ -47,6 +52,9 @@ def reference(times: np.ndarray, values: np.ndarray, end: int, window: int, scal
         "slope": slope,
         "change": last - first,
         "rchange": (last - first) / (abs(s.mean()) + scale),
+        "meanabschange": s.diff().abs().mean(),
+        "nanshare": nanshare,
+        "flat": float(s.std(ddof=0) < 1e-9),
     }
 
 
@@ -65,6 +73,21 @@ def test_window_statistics_match_pandas_on_irregular_samples(channel: str) -> No
             for calc, expected in ref.items():
                 got = rows[r, names.index(f"{channel}__{calc}__window_{window}")]
                 assert got == pytest.approx(expected, rel=1e-9, abs=1e-9), (calc, window)
+
+
+def test_a_flat_lined_or_missing_sensor_shows_in_the_quality_features() -> None:
+    times, channels = irregular_well()
+    channels["TQA"][1500:] = 12.5  # the torque sensor freezes
+    channels["SPPA"][:] = np.nan  # no standpipe pressure at all
+    spec = FeatureSpec(windows=(300,))
+    row = dict(
+        zip(spec.names(), features_at(prepare(times, channels, spec), [2999], spec)[0], strict=True)
+    )
+    assert row["TQA__flat__window_300"] == 1.0
+    assert row["HKLA__flat__window_300"] == 0.0
+    assert row["SPPA__nanshare__window_300"] == 1.0
+    assert np.isnan(row["SPPA__flat__window_300"])
+    assert 0.0 < row["HKLA__nanshare__window_300"] < 0.3
 
 
 def test_missing_channels_give_missing_features_not_errors() -> None:
@@ -87,3 +110,33 @@ def test_decisions_fall_on_an_absolute_stride_grid() -> None:
     times = (np.arange(0, 25) * NS + 7 * NS).astype(np.int64)  # 7 s .. 31 s
     assert times[decision_ends(times, 10.0)].tolist() == [7 * NS, 10 * NS, 20 * NS, 30 * NS]
     assert decision_ends(times, 10.0, after_ns=20 * NS).tolist() == [23]  # 30 s
+
+
+def test_flow_out_is_used_once_it_has_agreed_with_flow_in_for_five_minutes() -> None:
+    times, channels = irregular_well()  # pumping ~2500 L/min, returns ~2480 L/min
+    trust = ReturnsTrust()
+    trust.update(times, channels)
+    agreed = np.cumsum(np.clip(np.diff(times, prepend=times[0]) / NS, 0, MAX_STEP_S))
+    first = int(np.flatnonzero(agreed >= RETURNS_TRUST_S)[0])
+    assert trust.trusted_from_ns == times[first]
+    masked = trust.mask(times, channels)["MFOA"]
+    assert np.isnan(masked[:first]).all()
+    np.testing.assert_array_equal(masked[first:], channels["MFOA"][first:])
+    # fed in pieces, as the live path does, the trust starts at the same sample
+    live = ReturnsTrust()
+    for lo in range(0, times.size, 37):
+        live.update(times[lo : lo + 37], {k: v[lo : lo + 37] for k, v in channels.items()})
+    assert live.trusted_from_ns == trust.trusted_from_ns
+
+
+def test_a_flow_out_sensor_in_the_wrong_unit_stays_out_of_detection() -> None:
+    times, channels = irregular_well()
+    channels["MFOA"] = channels["MFOA"] / 60_000.0  # m3/s sent as if L/min
+    spec = FeatureSpec(windows=(300,))
+    row = dict(
+        zip(spec.names(), features_at(prepare(times, channels, spec), [2999], spec)[0], strict=True)
+    )
+    assert np.isnan(row["MFOA__mean__window_300"])
+    assert np.isnan(row["FLOWDIFF__mean__window_300"])
+    assert row["MFOA__nanshare__window_300"] == 1.0
+    assert np.isfinite(row["MFIA__mean__window_300"])

@@ -55,3 +55,20 @@ def test_rotating_and_pumping_while_pulling_off_bottom_is_back_reaming() -> None
 
 def test_no_usable_channels_is_unknown() -> None:
     assert states_of(GASA=[0.1, 0.2])[-1] is RigState.UNKNOWN
+
+
+def test_pressure_held_with_the_pumps_off_is_not_circulating() -> None:
+    n = 120
+    times = (np.arange(n) * 1_000_000_000).astype(np.int64)
+    channels = {
+        "MFIA": np.r_[np.full(60, 2500.0), np.zeros(60)],  # pumps stop at 60 s
+        "SPPA": np.full(n, 1450.0),  # a pressure test keeps the standpipe pressured
+        "HKLA": np.full(n, 900.0),
+        "RPMA": np.zeros(n),
+    }
+    states = rig_states(times, channels)
+    assert set(states[5:55]) == {RigState.CIRCULATING}
+    assert RigState.CIRCULATING not in set(states[65:])
+    # without a flow-in sensor the pressure is all there is to go by
+    states = rig_states(times, {k: v for k, v in channels.items() if k != "MFIA"})
+    assert set(states[65:]) == {RigState.CIRCULATING}

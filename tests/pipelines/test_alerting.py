@@ -42,3 +42,28 @@ def test_gated_types_do_not_fire_in_other_rig_states() -> None:
 def test_below_threshold_probabilities_never_fire() -> None:
     policy = AlertPolicy(thresholds={"kick": 0.95}, k=1, n=1)
     assert run(policy, [KICK] * 10) == []
+
+
+def test_washout_waits_until_the_rig_has_pumped_steadily_for_five_minutes() -> None:
+    import numpy as np
+
+    from models.rigstate import RigState
+    from pipelines.alerting import gated_out
+
+    # 10 min connection, then circulating; decisions every 10 s
+    times = (np.arange(1800) * 1_000_000_000).astype(np.int64)
+    states = np.where(np.arange(1800) < 600, RigState.CONNECTION, RigState.CIRCULATING)
+    ends = np.arange(0, 1800, 10)
+    blocked = gated_out(times, states.astype(np.int8), ends)
+    washout_ok = [
+        int(times[e] // 1_000_000_000)
+        for e, b in zip(ends, blocked, strict=True)
+        if "washout" not in b
+    ]
+    assert washout_ok[0] == 600 + 300  # 5 min after the pumps came on
+    assert all("bit_balling" in b for b in blocked)  # never while only circulating
+    # a steady state from the first sample counts from the first sample
+    steady = gated_out(
+        times, np.full(1800, RigState.ROTARY_DRILLING, np.int8), np.array([299, 300])
+    )
+    assert steady == [frozenset({"washout", "bit_balling"}), frozenset()]

@@ -57,3 +57,13 @@ def test_pressure_in_megapascal_is_a_suspected_unit_error() -> None:
     times, channels = well()
     channels["SPPA"] = channels["SPPA"] / 1000.0
     assert ("unit_suspect", "SPPA") in kinds(check("W", times, channels))
+
+
+def test_flow_out_that_never_follows_flow_in_is_a_suspected_unit_error() -> None:
+    times, channels = well()
+    channels["MFOA"] = 2490 + np.random.default_rng(1).normal(0, 20, times.size)
+    assert ("unit_suspect", "MFOA") not in kinds(check("W", times, channels))
+    channels["MFOA"] = channels["MFOA"] / 100.0  # a paddle reading in % sent as L/min
+    notices = [n for n in check("W", times, channels) if n.channel == "MFOA"]
+    assert [n.kind for n in notices] == ["unit_suspect"]
+    assert "left out of detection" in notices[0].detail

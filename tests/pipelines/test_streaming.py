@@ -2,6 +2,7 @@
 the whole well, and a backtest replays the same decisions."""
 
 import numpy as np
+import pytest
 
 from models.features import decision_ends, features_at, prepare
 from pipelines.backtest import replay
@@ -66,21 +67,38 @@ def test_every_alert_carries_its_five_nearest_analogues(small_model, sim_wells) 
         )
 
 
-def test_the_analogue_detector_names_the_type_its_analogues_share(small_model, sim_wells) -> None:
+def test_the_analogue_detector_decides_by_pairwise_similarity_to_past_accidents(
+    small_model, sim_wells
+) -> None:
     from dataclasses import replace
 
-    from pipelines.streaming import analogue_type
+    from models.features import decision_ends, features_at, prepare
 
-    paper = replace(
-        small_model,
+    paper = small_model.with_detector("analogue")
+    eager = replace(
+        paper,
         meta={
-            **small_model.meta,
-            "detector": "analogue",
-            "thresholds": dict.fromkeys(small_model.classes[1:], 0.05),
+            **paper.meta,
+            "pairwise": {
+                **paper.meta["pairwise"],
+                "thresholds": dict.fromkeys(paper.classes[1:], 0.05),
+            },
         },
     )
     well = sim_wells[0]
-    alerts, _ = replay(StreamEngine(paper), well.profile.well_id, well.to_batch())
+    batch = well.to_batch()
+    alerts, decisions = replay(StreamEngine(eager), well.profile.well_id, batch)
     assert alerts
+    # the live scores are the pairwise detector's scores of the batch feature rows
+    prepared = prepare(batch.times_ns, batch.channels, paper.spec)
+    ends = decision_ends(batch.times_ns, paper.stride_seconds)
+    expected = paper.pairwise.scores(features_at(prepared, ends, paper.spec), paper.analogues)
+    live = {d.time_ns: d for d in decisions}
+    for row, end in zip(expected, ends, strict=True):
+        got = live[int(batch.times_ns[end])].probabilities
+        assert [got[c] for c in paper.classes] == pytest.approx(row.tolist(), abs=1e-6)
     for alert in alerts:
-        assert alert.type == (analogue_type(alert.analogues) or alert.type)
+        # evidence: past accident windows, most similar first, by the pairwise model
+        sims = [a["similarity"] for a in alert.analogues]
+        assert len(sims) == 5 and sims == sorted(sims, reverse=True)
+        assert all(a["type"] != "normal" for a in alert.analogues)

@@ -130,3 +130,98 @@ def test_noise_augmentation_adds_noise_in_proportion_to_each_channel() -> None:
     noisy = channel_dropout(batch, rng, share=0.0, resample=False, noise=1.0)
     for name, sd in (("A", 1.0), ("B", 100.0)):
         assert sample_noise(noisy.channels[name]) == pytest.approx(sd * np.sqrt(2), rel=0.08)
+
+
+def test_rows_near_a_dismissed_alert_are_normal_but_accident_labels_stay() -> None:
+    from datetime import UTC, datetime
+
+    from pipelines.evaluate import Accident
+    from pipelines.train import TrainConfig, label_rows
+
+    start = datetime(2024, 3, 1, 6, 0, tzinfo=UTC)
+    accident = Accident("W-1", "kick", start, start + timedelta(minutes=30))
+    times = datetime_to_ns(start) + np.arange(-7200, 3600, 60, dtype=np.int64) * NS
+    cfg = TrainConfig()
+    plain = label_rows(times, [accident], cfg)
+    dismissed = start - timedelta(hours=1)  # inside the ignore zone before the onset
+    onset = start  # inside the positive span: never overridden
+    labels = label_rows(times, [accident], cfg, normals=[("W-1", dismissed), ("W-1", onset)])
+
+    def at(t: datetime) -> int:
+        return int(np.flatnonzero(times == datetime_to_ns(t))[0])
+
+    for minutes in range(-5, 6):
+        i = at(dismissed + timedelta(minutes=minutes))
+        assert plain[i] is None and labels[i] == "normal"
+    assert labels[at(dismissed + timedelta(minutes=6))] is None  # beyond ±5 min
+    assert labels[at(onset)] == plain[at(onset)] == "kick"
+    assert labels[at(onset - timedelta(minutes=5))] == "kick"
+    assert label_rows(times, [accident], cfg, normals=[]) == plain
+
+
+def test_a_known_precursor_is_labelled_as_the_accident_back_to_its_cap() -> None:
+    from datetime import UTC, datetime
+
+    from pipelines.evaluate import Accident
+    from pipelines.train import TrainConfig, label_rows
+
+    start = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    times = np.array(
+        [datetime_to_ns(start + timedelta(minutes=m)) for m in range(-180, 40, 5)], np.int64
+    )
+    minutes = np.arange(-180, 40, 5)
+    cfg = TrainConfig(label_lead_s=900.0, precursor_max_s=3600.0, ignore_before_s=7200.0)
+    plain = Accident("W", "kick", start, start + timedelta(minutes=30))
+    labels = label_rows(times, [plain], cfg)
+    assert {m for m, lab in zip(minutes, labels, strict=True) if lab == "kick"} == set(
+        range(-15, 31, 5)
+    )
+    early = Accident(
+        "W", "kick", start, start + timedelta(minutes=30), start - timedelta(minutes=25)
+    )
+    labels = label_rows(times, [early], cfg)
+    assert min(m for m, lab in zip(minutes, labels, strict=True) if lab == "kick") == -25
+    very_early = Accident(
+        "W", "washout", start, start + timedelta(minutes=30), start - timedelta(hours=3)
+    )
+    labels = label_rows(times, [very_early], cfg)
+    assert min(m for m, lab in zip(minutes, labels, strict=True) if lab == "washout") == -60
+    # before the labelled span: left out up to 2 h before the start, normal before that
+    assert labels[list(minutes).index(-90)] is None
+    assert labels[list(minutes).index(-125)] == "normal"
+
+
+def test_precursor_starts_come_from_the_simulators_manifest(tmp_path) -> None:
+    from pipelines.evaluate import Accident
+    from pipelines.files import read_dataset
+    from pipelines.simulate import simulate_fleet, with_precursors, write_fleet
+
+    wells = simulate_fleet(1, hours=6, seed=5)
+    write_fleet(wells, tmp_path, manifest=True)
+    _, accidents = read_dataset(tmp_path)
+    assert accidents and all(a.precursor_start is None for a in accidents)
+    found = with_precursors(accidents, tmp_path)
+    truth = {(a.well_id, a.type, a.start): a.precursor_start for a in wells[0].accidents}
+    for acc in found:
+        assert isinstance(acc, Accident)
+        assert acc.precursor_start == truth[(acc.well_id, acc.type, acc.start)]
+
+
+def test_alerts_are_counted_right_inside_their_types_window_and_wrong_inside_anothers() -> None:
+    from datetime import UTC, datetime
+
+    from pipelines.calibrate import typed_alerts
+    from pipelines.evaluate import Accident, Alert
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    accidents = [
+        Accident("W", "kick", t0 + timedelta(hours=5), t0 + timedelta(hours=6)),
+        Accident("W", "lost_circulation", t0 + timedelta(hours=12), t0 + timedelta(hours=13)),
+    ]
+    alerts = [
+        Alert("W", t0 + timedelta(hours=4), "kick", 0.9),  # 1 h before the kick: right
+        Alert("W", t0 + timedelta(hours=12, minutes=10), "kick", 0.9),  # in the losses: wrong
+        Alert("W", t0 + timedelta(hours=20), "kick", 0.9),  # outside both: a false alarm
+        Alert("V", t0 + timedelta(hours=5), "kick", 0.9),  # another well: a false alarm
+    ]
+    assert typed_alerts(alerts, accidents, "kick") == (1, 1)

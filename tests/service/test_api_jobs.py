@@ -63,6 +63,35 @@ def test_a_retrain_job_registers_and_activates_a_new_version(
     assert [j["id"] for j in client.get("/api/v1/jobs").json()] == [job["id"]]
 
 
+@pytest.mark.slow
+def test_a_retrain_learns_dismissed_alerts_as_normal_and_records_the_verdicts(
+    client: TestClient, fleet: list[Any]
+) -> None:
+    from datetime import timedelta
+
+    from factories import insert_alert
+
+    _store_fleet(client, fleet)
+    db = client.app.state.db
+    first, second = (w.accidents[0] for w in fleet if w.accidents)
+    dismissed = insert_alert(db, first.well_id, time=first.start - timedelta(hours=1))
+    confirmed = insert_alert(db, second.well_id, time=second.start, type=second.type)
+    verdicts = [
+        (dismissed["id"], "dismiss", {"who": "dsv", "reason": "connection, not a kick"}),
+        (confirmed["id"], "confirm", {"who": "dsv"}),
+    ]
+    for alert_id, action, body in verdicts:
+        assert client.post(f"/api/v1/alerts/{alert_id}/{action}", json=body).status_code == 200
+    r = client.post("/api/v1/models/retrain", json={"n_estimators": 5, "folds": 2})
+    assert r.status_code == 202, r.text
+    job = _wait(client, r.json()["id"])
+    assert job["status"] == "succeeded", job["error"]
+    with db.connect() as conn:
+        training = repo.get_model_version(conn, id=job["result"]["model_id"])["meta"]["training"]
+    assert training["dismissed_alerts"] == 1 and training["confirmed_alerts"] == 1
+    assert training["accidents"] == sum(len(w.accidents) for w in fleet) + 1
+
+
 def test_a_retrain_without_data_fails_with_the_reason(client: TestClient) -> None:
     bundled = client.app.state.stream.model.version
     r = client.post("/api/v1/models/retrain", json={})

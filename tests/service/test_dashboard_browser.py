@@ -136,3 +136,79 @@ def test_the_page_loads_no_resource_from_outside_the_server(
     assert outside == []
     paths = {u[len(live_server) :].split("?")[0] for u in urls}
     assert {"/", "/static/app.js", "/static/style.css", "/api/v1/stream"} <= paths
+
+
+def stream_until_alerted(client: httpx.Client, well_id: str) -> dict:
+    """Stream a simulated accident on ``well_id`` (a few minutes past its alert); the alert."""
+    scenario = find_scenario(well_id)
+    start = minute_now() - timedelta(minutes=scenario.alert_chunk + 5)
+    sim = scenario.well.to_batch()
+    shift = datetime_to_ns(start) - datetime_to_ns(SIM_START)
+    for i, part in enumerate(chunks(TelemetryBatch(sim.times_ns + shift, sim.channels), CHUNK_S)):
+        post_batch(client, well_id, part)
+        if i > scenario.alert_chunk + 3:
+            break
+    alerts = client.get("/api/v1/alerts", params={"well_id": well_id}).json()
+    assert alerts, f"no alert on {well_id}"
+    return alerts[-1]
+
+
+def db_count(page: Page, name: str) -> int:
+    return int(page.locator("#analogue-db-count").get_attribute(f"data-{name}") or "-1")
+
+
+def open_alert(page: Page, base_url: str, alert_id: int) -> None:
+    page.goto(f"{base_url}/#/alerts/{alert_id}")
+    expect(page.locator("#alert-view")).to_have_attribute(
+        "data-loaded", str(alert_id), timeout=10_000
+    )
+    expect(page.locator("#analogue-db-count")).to_have_attribute(
+        "data-total", re.compile(r"^\d+$"), timeout=10_000
+    )
+
+
+def wait_for_growth(page: Page, name: str, above: int) -> None:
+    page.wait_for_function(
+        "([name, above]) => Number(document.getElementById('analogue-db-count')"
+        ".dataset[name]) > above",
+        arg=[name, above],
+        timeout=15_000,
+    )
+
+
+def test_confirming_and_dismissing_alerts_grows_the_analogue_database_on_the_page(
+    live_server: str, browser_page: Page
+) -> None:
+    page = browser_page
+    with httpx.Client(base_url=live_server, timeout=30) as client:
+        confirmed = stream_until_alerted(client, "VERDICT-1")
+        dismissed = stream_until_alerted(client, "VERDICT-2")
+
+    open_alert(page, live_server, confirmed["id"])
+    total, n_confirmed = db_count(page, "total"), db_count(page, "confirmed")
+    assert total > 1000  # the bundled model's own windows
+    expect(page.locator("#analogue-db-count")).to_have_text(
+        re.compile(r"^Analogue database: \d+ windows \(\d+ from confirmed alerts, \d+ dismissed\)$")
+    )
+    page.fill("#alert-comment", "stuck, jarred free")
+    page.click("#btn-confirm")
+    expect(page.locator("#alert-status")).to_have_text("confirmed", timeout=10_000)
+    wait_for_growth(page, "confirmed", n_confirmed)
+    assert db_count(page, "total") > total
+    expect(page.locator("#analogue-db-count")).to_contain_text(
+        f"{db_count(page, 'confirmed')} from confirmed alerts"
+    )
+
+    open_alert(page, live_server, dismissed["id"])
+    n_dismissed, total = db_count(page, "dismissed"), db_count(page, "total")
+    page.fill("#alert-comment", "pump test, not an accident")
+    page.click("#btn-dismiss")
+    expect(page.locator("#alert-status")).to_have_text("dismissed", timeout=10_000)
+    wait_for_growth(page, "dismissed", n_dismissed)
+    assert db_count(page, "total") > total
+    with httpx.Client(base_url=live_server) as client:
+        sizes = client.get("/api/v1/analogues").json()
+    assert sizes["dismissed"] == db_count(page, "dismissed")
+    assert sizes["by_type"]["normal"]["dismissed"] == sizes["dismissed"]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "verdicts.png"), full_page=True, animations="disabled")
