@@ -1,9 +1,11 @@
 """Model artifacts: XGBoost's own JSON format plus a JSON metadata file. Never pickled.
 
-A model directory holds ``model.json`` (``Booster.save_model``) and ``metadata.json``:
+A model directory holds ``model.ubj`` (``Booster.save_model`` in XGBoost's UBJSON, the binary
+form of its JSON model format: half the size, no pickle) and ``metadata.json``:
 format, version, detector, feature names (which are the feature specification), channels,
 classes, per-class alert thresholds, decision stride, training data summary, metrics and
-the sha256 of ``model.json``, checked on every load.
+the sha256 of ``model.ubj``, checked on every load. Older models with ``model.json`` load too
+(``metadata.json`` names the file).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from models.pairwise import PAIR_FILE, PairwiseDetector
 log = logging.getLogger(__name__)
 
 FORMAT = "drillwatch-model/1"
-MODEL_FILE = "model.json"
+MODEL_FILE = "model.ubj"
 META_FILE = "metadata.json"
 NORMAL = "normal"
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
@@ -135,7 +137,7 @@ def save_model(
     analogues: AnalogueDB | None = None,
     pairwise: xgb.Booster | None = None,
 ) -> Path:
-    """Write model.json + metadata.json (with sha256) into out_dir; returns out_dir.
+    """Write model.ubj + metadata.json (with sha256) into out_dir; returns out_dir.
 
     With ``analogues``, the analogue database is written beside them (analogues.npz +
     analogues.json, + analogues_snippets.npz when it carries channel snippets) and their
@@ -208,7 +210,7 @@ def load_model(model_dir: Path) -> ModelArtifact:
             raise ModelError(f"{model_dir}: analogue database unreadable ({exc})") from None
     pairwise = _load_pairwise(model_dir, meta, spec) if analogues is not None else None
     if meta.get("detector") == "analogue" and pairwise is None:
-        raise ModelError(f"{meta_path}: detector 'analogue' needs pairwise.json and analogues")
+        raise ModelError(f"{meta_path}: detector 'analogue' needs its pairwise model and analogues")
     return ModelArtifact(
         booster=booster,
         meta=meta,

@@ -17,7 +17,7 @@ compare the current interval with the stored accident intervals. Here:
   place of the classifier's probabilities in the same alert logic, with thresholds
   calibrated the same way.
 
-Saved as ``pairwise.json`` (XGBoost JSON) beside the classifier; its settings and sha256 are
+Saved as ``pairwise.ubj`` (XGBoost UBJSON) beside the classifier; its settings and sha256 are
 in the model metadata under ``pairwise``.
 """
 
@@ -31,7 +31,7 @@ import xgboost as xgb
 
 from models.analogues import AnalogueDB
 
-PAIR_FILE = "pairwise.json"
+PAIR_FILE = "pairwise.ubj"
 NORMAL = "normal"
 
 

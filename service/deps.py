@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
+from pydantic import AfterValidator
 from sqlalchemy import Engine
 
 from pipelines.ingest import Ingestor
@@ -48,3 +49,20 @@ StreamDep = Annotated[StreamEngine, Depends(_stream)]
 BroadcasterDep = Annotated[Broadcaster, Depends(_broadcaster)]
 MetricsDep = Annotated[Metrics, Depends(_metrics)]
 JobsDep = Annotated[Jobs, Depends(_jobs)]
+
+INT64_MAX = 2**63 - 1
+# A stored row's id (64-bit in the database): out of range is a 422, not a driver overflow.
+RowId = Annotated[int, Path(ge=1, le=INT64_MAX, description="positive 64-bit id")]
+
+
+def reject_nul(value: Any) -> Any:
+    """Text (also inside lists and objects) without NUL: PostgreSQL cannot store it."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("contains a NUL character (\\u0000)")
+    items = [*value, *value.values()] if isinstance(value, dict) else value
+    for item in items if isinstance(value, dict | list) else ():
+        reject_nul(item)
+    return value
+
+
+NoNul = AfterValidator(reject_nul)

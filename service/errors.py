@@ -45,7 +45,9 @@ def install(app: FastAPI) -> None:
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
             {
-                "field": ".".join(str(p) for p in err["loc"][1:]) or str(err["loc"][0]),
+                "field": "body"
+                if err["type"] == "json_invalid"
+                else ".".join(str(p) for p in err["loc"][1:]) or str(err["loc"][0]),
                 "reason": err["msg"],
             }
             for err in exc.errors()

@@ -143,6 +143,28 @@ def small_model(sim_wells: list[Any], tmp_path_factory: pytest.TempPathFactory) 
     )
 
 
+@pytest.fixture(scope="session")
+def other_spec_model(sim_wells: list[Any], tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A tiny real model with other features than the bundled one (5-min windows only)."""
+    from models.features import FeatureSpec
+    from pipelines.batch import TelemetryBatch
+    from pipelines.evaluate import Accident
+    from pipelines.train import TrainConfig, train_model
+
+    wells = {w.profile.well_id: TelemetryBatch.from_frame(w.frame) for w in sim_wells}
+    accidents = [
+        Accident(a.well_id, a.type, a.start, a.end) for w in sim_wells for a in w.accidents
+    ]
+    return train_model(
+        wells,
+        accidents,
+        tmp_path_factory.mktemp("other-model"),
+        cfg=TrainConfig(n_estimators=5, pair_estimators=5, folds=2, dropout_copies=0),
+        spec=FeatureSpec(windows=(300,)),
+        version="test-other-spec",
+    )
+
+
 # --------------------------------------------------------------------------- live server, browser
 
 CHROMIUM = Path("/usr/bin/chromium")

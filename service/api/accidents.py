@@ -9,14 +9,14 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from models.channels import ACCIDENT_TYPES
 from pipelines.batch import BatchError
 from pipelines.files import TYPE_RE, FileFormatError, read_accidents_file
 from service.api.telemetry import read_limited
 from service.db import repo
-from service.deps import DbDep, SettingsDep
+from service.deps import DbDep, NoNul, RowId, SettingsDep
 from service.errors import ApiError
 
 router = APIRouter(prefix="/api/v1/accidents", tags=["accidents"])
@@ -35,6 +35,16 @@ ACCIDENT_EXAMPLE: dict[str, Any] = {
     "depth_m": 2450.5,
     "notes": "differential sticking after connection",
 }
+
+
+def _not_a_number(value: object) -> object:
+    """JSON numbers are not times (pydantic would read them as Unix seconds: 1970 dates)."""
+    if isinstance(value, int | float):
+        raise ValueError("expected an ISO-8601 time string with an offset, not a number")
+    return value
+
+
+IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
 CSV_EXAMPLE = (
     "well,type,start,end,depth,notes\n"
     "B-2,stuck_pipe,2026-11-24T10:15:00Z,2026-11-24T10:40:00Z,2450.5,after connection\n"
@@ -45,12 +55,12 @@ CSV_EXAMPLE = (
 class AccidentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ACCIDENT_EXAMPLE]})
 
-    well_id: str
+    well_id: Annotated[str, NoNul]
     type: Annotated[str, TYPE_FIELD]
-    start: AwareDatetime = Field(description="ISO-8601 with offset")
-    end: AwareDatetime | None = Field(default=None, description="ISO-8601 with offset; >= start")
+    start: IsoDatetime = Field(description="ISO-8601 with offset")
+    end: IsoDatetime | None = Field(default=None, description="ISO-8601 with offset; >= start")
     depth_m: float | None = Field(default=None, allow_inf_nan=False)
-    notes: str = ""
+    notes: Annotated[str, NoNul] = ""
 
 
 class AccidentUpdate(BaseModel):
@@ -62,10 +72,10 @@ class AccidentUpdate(BaseModel):
     )
 
     type: Annotated[str | None, TYPE_FIELD] = None
-    start: AwareDatetime | None = None
-    end: AwareDatetime | None = None
+    start: IsoDatetime | None = None
+    end: IsoDatetime | None = None
     depth_m: float | None = Field(default=None, allow_inf_nan=False)
-    notes: str | None = None
+    notes: Annotated[str | None, NoNul] = None
 
 
 class AccidentOut(BaseModel):
@@ -121,8 +131,8 @@ def create_accident(body: AccidentCreate, db: DbDep) -> dict[str, Any]:
 @router.get("", summary="List accidents by well and start time", response_model=list[AccidentOut])
 def list_accidents(
     db: DbDep,
-    well_id: str | None = None,
-    type: Annotated[str | None, Query(description="accident type")] = None,
+    well_id: Annotated[str | None, NoNul] = None,
+    type: Annotated[str | None, Query(description="accident type"), NoNul] = None,
 ) -> list[dict[str, Any]]:
     with db.connect() as conn:
         return repo.list_accidents(conn, well_id=well_id, type=type)
@@ -185,7 +195,7 @@ def _import_csv(db: DbDep, body: bytes) -> dict[str, Any]:
 
 
 @router.get("/{accident_id}", summary="One accident", response_model=AccidentOut)
-def get_accident(accident_id: int, db: DbDep) -> dict[str, Any]:
+def get_accident(accident_id: RowId, db: DbDep) -> dict[str, Any]:
     with db.connect() as conn:
         return repo.get_accident(conn, accident_id=accident_id)
 
@@ -195,7 +205,7 @@ def get_accident(accident_id: int, db: DbDep) -> dict[str, Any]:
     summary="Correct an accident (type, times, depth, notes)",
     response_model=AccidentOut,
 )
-def update_accident(accident_id: int, body: AccidentUpdate, db: DbDep) -> dict[str, Any]:
+def update_accident(accident_id: RowId, body: AccidentUpdate, db: DbDep) -> dict[str, Any]:
     fields = body.model_dump(exclude_unset=True)
     for name in ("type", "start", "notes"):
         if name in fields and fields[name] is None:
@@ -207,7 +217,7 @@ def update_accident(accident_id: int, body: AccidentUpdate, db: DbDep) -> dict[s
 
 
 @router.delete("/{accident_id}", summary="Delete an accident", status_code=204)
-def delete_accident(accident_id: int, db: DbDep) -> Response:
+def delete_accident(accident_id: RowId, db: DbDep) -> Response:
     with db.begin() as conn:
         repo.delete_accident(conn, accident_id=accident_id)
     return Response(status_code=204)

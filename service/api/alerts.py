@@ -13,22 +13,25 @@ from typing import Annotated, Any, Literal
 import anyio
 import numpy as np
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import Connection, Engine
 
 from models.artifact import ModelArtifact
 from pipelines import verdicts
 from pipelines.batch import BatchError, datetime_to_ns, ns_to_datetime, parse_time
 from pipelines.files import TYPE_RE
+from service.api.accidents import IsoDatetime
 from service.db import repo, telemetry_store
-from service.deps import BroadcasterDep, DbDep, StreamDep
+from service.deps import INT64_MAX, BroadcasterDep, DbDep, NoNul, RowId, StreamDep
 from service.errors import ApiError
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
 Status = Literal["open", "acknowledged", "confirmed", "dismissed"]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), NoNul
+]
 
 WINDOW_BEFORE = timedelta(minutes=30)
 WINDOW_AFTER = timedelta(minutes=10)
@@ -107,7 +110,7 @@ class AcknowledgeBody(BaseModel):
     )
 
     who: Text
-    comment: str | None = None
+    comment: Annotated[str | None, NoNul] = None
 
 
 class ConfirmBody(BaseModel):
@@ -127,11 +130,11 @@ class ConfirmBody(BaseModel):
     )
 
     who: Text
-    comment: str | None = None
-    start: AwareDatetime | None = Field(
+    comment: Annotated[str | None, NoNul] = None
+    start: IsoDatetime | None = Field(
         default=None, description="accident start; default alert time"
     )
-    end: AwareDatetime | None = Field(default=None, description="accident end; >= start")
+    end: IsoDatetime | None = Field(default=None, description="accident end; >= start")
     type: str | None = Field(
         default=None, pattern=TYPE_RE.pattern, description="accident type; default alert type"
     )
@@ -225,15 +228,15 @@ class AnaloguesOut(BaseModel):
 @router.get("", summary="List alerts, newest first", response_model=list[AlertOut])
 def list_alerts(
     db: DbDep,
-    well_id: str | None = None,
-    type: str | None = None,
+    well_id: Annotated[str | None, NoNul] = None,
+    type: Annotated[str | None, NoNul] = None,
     status: Annotated[
         Status | None, Query(description="`dismissed` lists the normal examples for retraining")
     ] = None,
     start: Annotated[datetime | None, Query(description="ISO-8601 with offset")] = None,
     end: Annotated[datetime | None, Query(description="ISO-8601 with offset")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
 ) -> list[dict[str, Any]]:
     for name, value in (("start", start), ("end", end)):
         if value is not None and value.tzinfo is None:
@@ -257,7 +260,7 @@ def list_alerts(
     description="`accident_id` is the accident its confirm created (null if none).",
     response_model=ReviewedAlert,
 )
-def get_alert(alert_id: int, db: DbDep) -> dict[str, Any]:
+def get_alert(alert_id: RowId, db: DbDep) -> dict[str, Any]:
     with db.connect() as conn:
         alert = repo.get_alert(conn, alert_id=alert_id)
         linked = repo.list_accidents(conn, alert_id=alert_id)
@@ -342,7 +345,7 @@ def _confirm(
     response_model=ReviewedAlert,
 )
 async def acknowledge_alert(
-    alert_id: int, body: AcknowledgeBody, db: DbDep, broadcaster: BroadcasterDep
+    alert_id: RowId, body: AcknowledgeBody, db: DbDep, broadcaster: BroadcasterDep
 ) -> dict[str, Any]:
     alert = await anyio.to_thread.run_sync(
         _set_status, db, alert_id, "acknowledged", body.who, body.comment
@@ -365,7 +368,7 @@ async def acknowledge_alert(
     response_model=ReviewedAlert,
 )
 async def confirm_alert(
-    alert_id: int, body: ConfirmBody, db: DbDep, broadcaster: BroadcasterDep, stream: StreamDep
+    alert_id: RowId, body: ConfirmBody, db: DbDep, broadcaster: BroadcasterDep, stream: StreamDep
 ) -> dict[str, Any]:
     alert, accident_id = await anyio.to_thread.run_sync(_confirm, db, alert_id, body, stream.model)
     broadcaster.publish("alert_status", _status_event(alert, accident_id))
@@ -385,7 +388,7 @@ async def confirm_alert(
     response_model=ReviewedAlert,
 )
 async def dismiss_alert(
-    alert_id: int, body: DismissBody, db: DbDep, broadcaster: BroadcasterDep, stream: StreamDep
+    alert_id: RowId, body: DismissBody, db: DbDep, broadcaster: BroadcasterDep, stream: StreamDep
 ) -> dict[str, Any]:
     alert = await anyio.to_thread.run_sync(
         _set_status, db, alert_id, "dismissed", body.who, body.reason, stream.model
@@ -405,7 +408,7 @@ def _comment(db: Engine, alert_id: int, who: str, comment: str) -> dict[str, Any
     status_code=201,
     response_model=AlertOut,
 )
-def comment_alert(alert_id: int, body: CommentBody, db: DbDep) -> dict[str, Any]:
+def comment_alert(alert_id: RowId, body: CommentBody, db: DbDep) -> dict[str, Any]:
     return _comment(db, alert_id, body.who, body.comment)
 
 
@@ -473,7 +476,7 @@ def _similarity(analogue: dict[str, Any]) -> float:
     response_model=AnaloguesOut,
 )
 def get_analogues(
-    alert_id: int, db: DbDep, stream: StreamDep, k: Annotated[int, Query(ge=1, le=50)] = 5
+    alert_id: RowId, db: DbDep, stream: StreamDep, k: Annotated[int, Query(ge=1, le=50)] = 5
 ) -> dict[str, Any]:
     model = stream.model
     with db.connect() as conn:

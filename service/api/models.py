@@ -64,6 +64,8 @@ def list_models(db: DbDep) -> list[dict[str, Any]]:
 
 def _activate(db: Engine, model_id: str) -> tuple[ModelArtifact, dict[str, Any]]:
     """Load the version (sha256 checked) and make it active; 409 if it cannot be loaded."""
+    if "\x00" in model_id:
+        raise ApiError(404, "id", f"model version {model_id!r} not found")
     try:
         model = registry.activate(db, model_id)
     except (ModelError, OSError, ValueError, KeyError) as exc:

@@ -174,6 +174,7 @@ def read_telemetry(
 def read_quality(
     well_id: str, db: DbDep, start: Start = None, end: End = None
 ) -> list[dict[str, Any]]:
+    validate_well_id(well_id)
     if start is None and end is None:
         with db.connect() as conn:
             span = telemetry_store.time_range(conn, well_id=well_id)

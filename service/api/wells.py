@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pipelines.batch import BatchError, validate_well_id
 from service.db import repo
-from service.deps import DbDep, SettingsDep
+from service.deps import DbDep, SettingsDep, reject_nul
 
 router = APIRouter(prefix="/api/v1/wells", tags=["wells"])
 
@@ -53,6 +53,11 @@ class WellUpdate(BaseModel):
     @classmethod
     def _timezone(cls, value: str | None) -> str | None:
         return _check_timezone(value)
+
+    @field_validator("name", "field", "rig", "mud_type", "bha", "extra")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        return reject_nul(value)
 
 
 class WellCreate(WellUpdate):

@@ -162,12 +162,26 @@ def test_a_model_trained_with_its_wells_ships_channel_snippets(small_model, sim_
     assert db.snippet("NOT-A-WELL", _ns(db.records[0]["time"])) is None
 
 
-def test_the_bundled_model_without_a_snippets_file_loads_without_snippets() -> None:
-    from models.artifact import BUNDLED_DIR, load_model
+def test_the_bundled_model_ships_snippets_and_loads_without_them_too(tmp_path: Path) -> None:
+    import shutil
+
+    from models.analogues import SNIPPETS_FILE
+    from models.artifact import BUNDLED_DIR, META_FILE, load_model
 
     model = load_model(BUNDLED_DIR)
+    assert model.analogues is not None and model.analogues.snippets is not None
+    first = model.analogues.records[0]
+    assert model.analogues.snippet(first["well_id"], _ns(first["time"])) is not None
+    # a model from before snippets existed (no file, no sha256 for it) loads without them
+    old = tmp_path / "old"
+    shutil.copytree(BUNDLED_DIR, old)
+    (old / SNIPPETS_FILE).unlink()
+    meta = json.loads((old / META_FILE).read_text())
+    del meta["analogues"]["sha256"][SNIPPETS_FILE]
+    (old / META_FILE).write_text(json.dumps(meta))
+    model = load_model(old)
     assert model.analogues is not None and model.analogues.snippets is None
-    assert model.analogues.snippet("SIM-1", 0) is None
+    assert model.analogues.snippet(first["well_id"], _ns(first["time"])) is None
 
 
 def test_snippets_round_trip_without_pickles_and_cover_only_their_span(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from models.artifact import BUNDLED_DIR, ModelError, load_model
+from models.artifact import BUNDLED_DIR, MODEL_FILE, ModelError, load_model
 from models.registry import ActiveModelWatcher, activate, load_active, register, rollback
 from service.db import repo
 
@@ -15,7 +15,7 @@ def test_the_bundled_model_is_registered_and_activated_on_first_start(
 ) -> None:
     model = load_active(db_engine, tmp_path)
     assert model.version == load_model(BUNDLED_DIR).version
-    assert (tmp_path / model.version / "model.json").exists()
+    assert (tmp_path / model.version / MODEL_FILE).exists()
     with db_engine.connect() as conn:
         assert repo.get_active_model_version(conn)["id"] == model.version
 

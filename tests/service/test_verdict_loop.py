@@ -206,14 +206,14 @@ def test_a_restarted_service_reloads_the_verdict_windows(
 
 
 def test_a_model_with_other_feature_names_does_not_load_the_windows(
-    client: TestClient, db_engine: Engine, settings: Settings, small_model: ModelArtifact
+    client: TestClient, db_engine: Engine, settings: Settings, other_spec_model: ModelArtifact
 ) -> None:
     alert = alert_on_a_recorded_well(db_engine)
     confirm(client, alert["id"])
     bundled = served(client).version
-    assert small_model.spec.names() != served(client).spec.names()
+    assert other_spec_model.spec.names() != served(client).spec.names()
 
-    other = load_model(small_model.path)
+    other = load_model(other_spec_model.path)
     assert verdicts.load_cases(db_engine, other) == 0
     assert verdicts.counts(other)["confirmed"] == 0
 
@@ -230,14 +230,15 @@ def test_a_model_with_other_feature_names_does_not_load_the_windows(
 
 
 def test_a_model_activated_by_another_process_gets_the_windows_too(
-    client: TestClient, db_engine: Engine, settings: Settings, small_model: ModelArtifact
+    client: TestClient, db_engine: Engine, settings: Settings, other_spec_model: ModelArtifact
 ) -> None:
     alert = alert_on_a_recorded_well(db_engine)
     confirm(client, alert["id"])
     bundled = served(client).version
-    registry.register(db_engine, load_model(small_model.path), settings.registry_dir, activate=True)
+    other = load_model(other_spec_model.path)
+    registry.register(db_engine, other, settings.registry_dir, activate=True)
     watcher = client.app.state.model_watcher  # type: ignore[attr-defined]
-    assert watcher.check() == small_model.version  # `drillwatch models activate` elsewhere
+    assert watcher.check() == other.version  # `drillwatch models activate` elsewhere
     assert sizes(client)["confirmed"] == 0
     with db_engine.begin() as conn:
         repo.activate_model_version(conn, id=bundled)
@@ -306,7 +307,6 @@ def test_a_verdict_window_keeps_its_snippet_when_the_telemetry_is_gone(
 def test_an_analogue_without_telemetry_or_snippet_keeps_an_empty_window(
     client: TestClient, db_engine: Engine
 ) -> None:
-    assert served(client).analogues.snippets is None  # type: ignore[union-attr]  # bundled
     record = {"well_id": "GONE", "time": "2024-01-31T06:00:00Z", "type": "kick"}
     alert = insert_alert(db_engine, "W-1", time=T0, analogues=[{**record, "similarity": 0.5}])
     window = client.get(f"{ALERTS}/{alert['id']}/analogues").json()["analogues"][0]["window"]
