@@ -51,6 +51,21 @@ def feature_digest(names: list[str]) -> str:
     return hashlib.sha256(json.dumps(list(names)).encode()).hexdigest()
 
 
+STATIC_CONTEXT = ("field", "rig", "mud_type", "bha")  # a well's static context kept per case
+
+
+def depth_at(times_ns: np.ndarray, channels: Mapping[str, np.ndarray], at_ns: int) -> float | None:
+    """Hole depth (DMEA, else bit depth DBTM) at the last sample at or before ``at_ns``."""
+    i = int(np.searchsorted(times_ns, at_ns, side="right")) - 1
+    for name in ("DMEA", "DBTM"):
+        values = channels.get(name)
+        if values is not None and i >= 0:
+            finite = np.flatnonzero(np.isfinite(values[: i + 1]))
+            if finite.size:
+                return round(float(values[finite[-1]]), 2)
+    return None
+
+
 def snippet_at(times_ns: np.ndarray, channels: Mapping[str, np.ndarray], at_ns: int) -> np.ndarray:
     """The key channels around ``at_ns`` resampled to the snippet grid (nearest sample within
     half a step, else NaN): float16, (len(SNIPPET_CHANNELS) x len(SNIPPET_OFFSETS_S))."""

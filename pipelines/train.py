@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import xgboost as xgb
 
-from models.analogues import AnalogueDB, Snippets
+from models.analogues import AnalogueDB, Snippets, depth_at
 from models.artifact import NORMAL, ModelArtifact, load_model, save_model
 from models.channels import ACCIDENT_TYPES
 from models.features import DERIVED_CHANNELS, FeatureSpec, decision_ends, features_at, prepare
@@ -259,6 +259,17 @@ def split_wells(well_ids: list[str], fraction: float, seed: int) -> tuple[list[s
     return sorted(ids[n_val:]), sorted(ids[:n_val])
 
 
+def _record(part: WellRows, i: int, type_: str, to_start_s: float | None) -> dict[str, Any]:
+    """What the analogue database keeps about a window besides its features."""
+    return {
+        "well_id": part.well_id,
+        "time": ns_to_iso(int(part.times_ns[i])),
+        "type": type_,
+        "time_to_start_s": to_start_s,
+        "rig_state": RigState(int(part.states[i])).label,
+    }
+
+
 def analogue_database(
     parts: list[WellRows],
     accidents: list[Accident],
@@ -289,15 +300,7 @@ def analogue_database(
             for i in inside[::every]:
                 taken[i] = True
                 keep_rows.append(part.rows[i])
-                records.append(
-                    {
-                        "well_id": part.well_id,
-                        "time": ns_to_iso(int(part.times_ns[i])),
-                        "type": acc.type,
-                        "time_to_start_s": float((start - part.times_ns[i]) / NS),
-                        "rig_state": RigState(int(part.states[i])).label,
-                    }
-                )
+                records.append(_record(part, i, acc.type, float((start - part.times_ns[i]) / NS)))
         normal_pool.extend(
             (part, int(i))
             for i, label in enumerate(part.labels)
@@ -309,24 +312,18 @@ def analogue_database(
     for j in sorted(chosen.tolist()):
         part, i = normal_pool[j]
         keep_rows.append(part.rows[i])
-        records.append(
-            {
-                "well_id": part.well_id,
-                "time": ns_to_iso(int(part.times_ns[i])),
-                "type": NORMAL,
-                "time_to_start_s": None,
-                "rig_state": RigState(int(part.states[i])).label,
-            }
-        )
+        records.append(_record(part, i, NORMAL, None))
     width = parts[0].rows.shape[1] if parts else 0
     rows = np.vstack(keep_rows) if keep_rows else np.empty((0, width))
     db = AnalogueDB.build(rows, records)
     if wells is not None:
         at: dict[str, list[int]] = {}
         for r in records:
-            at.setdefault(r["well_id"], []).append(
-                datetime_to_ns(datetime.fromisoformat(r["time"]))
-            )
+            t = datetime_to_ns(datetime.fromisoformat(r["time"]))
+            at.setdefault(r["well_id"], []).append(t)
+            well = wells.get(r["well_id"])
+            if well is not None:
+                r["depth_m"] = depth_at(well.times_ns, well.channels, t)
         db.snippets = Snippets.around({w: (b.times_ns, b.channels) for w, b in wells.items()}, at)
     return db
 

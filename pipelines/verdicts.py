@@ -28,7 +28,9 @@ from models.analogues import (
     SNIPPET_AFTER_S,
     SNIPPET_BEFORE_S,
     SNIPPET_CHANNELS,
+    STATIC_CONTEXT,
     AnalogueDB,
+    depth_at,
     feature_digest,
     snippet_at,
     snippet_window,
@@ -60,6 +62,12 @@ def _read(conn: Connection, model: ModelArtifact, well_id: str, lo_ns: int, hi_n
     )
 
 
+def _context(conn: Connection, well_id: str) -> dict[str, Any]:
+    """The well's static context (field, rig, mud type, BHA) where it is known."""
+    well = repo.get_well(conn, well_id=well_id)
+    return {k: well[k] for k in STATIC_CONTEXT if well.get(k)}
+
+
 def _cases(
     model: ModelArtifact,
     batch: TelemetryBatch,
@@ -70,6 +78,7 @@ def _cases(
     source: str,
     start_ns: int | None,
     accident_id: int | None,
+    context: Mapping[str, Any],
 ) -> list[dict[str, Any]]:
     if ends.size == 0:
         return []
@@ -92,6 +101,8 @@ def _cases(
                 "features": row.tobytes(),
                 "rig_state": RigState(int(prepared.states[end])).label,
                 "time_to_start_s": None if start_ns is None else float((start_ns - t) / NS),
+                "depth_m": depth_at(batch.times_ns, batch.channels, t),
+                "context": dict(context),
                 "snippet_channels": list(SNIPPET_CHANNELS),
                 "snippet": snippet_at(batch.times_ns, batch.channels, t).tobytes(),
             }
@@ -123,6 +134,7 @@ def confirmed_cases(
         source="confirmed",
         start_ns=start_ns,
         accident_id=int(accident["id"]),
+        context=_context(conn, accident["well_id"]),
     )
 
 
@@ -147,6 +159,7 @@ def dismissed_cases(
         source="dismissed",
         start_ns=None,
         accident_id=None,
+        context=_context(conn, alert["well_id"]),
     )
 
 
@@ -164,6 +177,8 @@ def _rows_and_records(
             "type": c["type"],
             "time_to_start_s": c["time_to_start_s"],
             "rig_state": c["rig_state"],
+            "depth_m": c.get("depth_m"),
+            "context": c.get("context") or {},
             "source": c["source"],
             "alert_id": alert_id,
         }

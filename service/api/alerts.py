@@ -173,6 +173,10 @@ class AnalogueOut(BaseModel):
     time: Any = None
     type: Any = None
     similarity: Any = None
+    time_to_start_s: Any = Field(None, description="seconds before its accident's start")
+    rig_state: Any = None
+    depth_m: Any = Field(None, description="hole depth at the window's end, if known")
+    context: Any = Field(None, description="the well's static context (field, rig, mud, BHA)")
     window: Window | None = Field(
         description=(
             "null if the analogue's time is unreadable; the stored telemetry if this database "

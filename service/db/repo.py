@@ -573,6 +573,8 @@ CASE_FIELDS = frozenset(
         "features",
         "rig_state",
         "time_to_start_s",
+        "depth_m",
+        "context",
         "snippet_channels",
         "snippet",
     }
@@ -603,6 +605,8 @@ def _case_values(alert_id: int, index: int, case: Mapping[str, Any]) -> dict[str
         "features": case["features"],
         "rig_state": case.get("rig_state"),
         "time_to_start_s": case.get("time_to_start_s"),
+        "depth_m": case.get("depth_m"),
+        "context": dict(case.get("context") or {}),
         "snippet_channels": list(case.get("snippet_channels") or []),
         "snippet": case.get("snippet"),
     }

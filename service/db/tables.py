@@ -209,6 +209,8 @@ class AnalogueCase(Base):
     features: Mapped[bytes] = mapped_column(LargeBinary)  # float32, the model's feature order
     rig_state: Mapped[str | None] = mapped_column(String(32))
     time_to_start_s: Mapped[float | None] = mapped_column(Double)
+    depth_m: Mapped[float | None] = mapped_column(Double)  # hole depth at the window's end
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the well's static context
     snippet_channels: Mapped[list[Any]] = mapped_column(default=list)
     snippet: Mapped[bytes | None] = mapped_column(LargeBinary)  # float16 channels x 30-s grid
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -240,9 +240,10 @@ async function showAnalogues(a) {
     box.append(el("p", { class: "muted" }, "No analogues stored for this alert."));
     return;
   }
-  const table = el("table", { id: "analogue-table" }, el("thead", {}, el("tr", {}, ...["Well", "Time (UTC)", "Type", "Similarity"].map((h) => el("th", {}, h)))));
+  const table = el("table", { id: "analogue-table" }, el("thead", {}, el("tr", {}, ...["Well", "Time (UTC)", "Type", "Depth (m)", "Rig state", "Similarity"].map((h) => el("th", {}, h)))));
   const body = el("tbody");
-  for (const an of analogues) body.append(el("tr", { "data-analogue": `${an.well_id}@${an.time}` }, el("td", {}, an.well_id), el("td", {}, fmtTime(an.time)), el("td", {}, human(an.type)), el("td", {}, Number(an.similarity).toFixed(3))));
+  const depth = (an) => (typeof an.depth_m === "number" ? an.depth_m.toFixed(0) : "–");
+  for (const an of analogues) body.append(el("tr", { "data-analogue": `${an.well_id}@${an.time}` }, el("td", {}, an.well_id), el("td", {}, fmtTime(an.time)), el("td", {}, human(an.type)), el("td", {}, depth(an)), el("td", {}, an.rig_state ? human(an.rig_state) : "–"), el("td", {}, Number(an.similarity).toFixed(3))));
   table.append(body);
   box.append(table);
   const channels = ["SPPA", "TQA", "HKLA", "MFOA", "TVA"];

@@ -122,6 +122,23 @@ def test_confirming_an_alert_adds_the_accident_windows_and_the_live_search_finds
     assert nearest["type"] == "stuck_pipe" and nearest["time"] == "2024-03-01T05:00:00Z"
 
 
+def test_verdict_windows_keep_the_depth_and_the_wells_static_context(
+    client: TestClient, db_engine: Engine
+) -> None:
+    alert = alert_on_a_recorded_well(db_engine)
+    r = client.patch("/api/v1/wells/W-1", json={"field": "Volve", "mud_type": "OBM"})
+    assert r.status_code == 200, r.text
+    confirm(client, alert["id"])
+    cases = cases_of(db_engine, alert["id"])
+    assert {c["context"]["field"] for c in cases} == {"Volve"}
+    assert all(c["context"].get("mud_type") == "OBM" for c in cases)
+    assert all(isinstance(c["depth_m"], float) and 100.0 < c["depth_m"] < 15_000.0 for c in cases)
+    model = served(client)
+    assert model.analogues is not None
+    added = [r for r in model.analogues.records if r.get("alert_id") == alert["id"]]
+    assert added and added[0]["context"]["field"] == "Volve" and "depth_m" in added[0]
+
+
 def test_a_confirm_with_an_end_and_a_start_spans_start_minus_2_h_to_the_end(
     client: TestClient, db_engine: Engine
 ) -> None:

@@ -37,6 +37,8 @@ def upgrade() -> None:
         sa.Column("features", sa.LargeBinary(), nullable=False),
         sa.Column("rig_state", sa.String(length=32), nullable=True),
         sa.Column("time_to_start_s", sa.Double(), nullable=True),
+        sa.Column("depth_m", sa.Double(), nullable=True),
+        sa.Column("context", sa.JSON(), nullable=False),
         sa.Column("snippet_channels", sa.JSON(), nullable=False),
         sa.Column("snippet", sa.LargeBinary(), nullable=True),
         sa.Column("created_at", UTC_DATETIME, nullable=False),
