@@ -172,6 +172,21 @@ def save_model(
     return out_dir
 
 
+def _check_sha256(path: Path, expected: object) -> None:
+    digest = sha256_of(path)
+    if digest != expected:
+        raise ModelError(f"{path}: sha256 {digest} does not match metadata {expected}")
+
+
+def _load_booster(path: Path, expected_sha256: object) -> xgb.Booster:
+    """An XGBoost model file, after checking its sha256; predicts on one thread."""
+    _check_sha256(path, expected_sha256)
+    booster = xgb.Booster()
+    booster.load_model(str(path))
+    booster.set_param({"nthread": 1})
+    return booster
+
+
 def load_model(model_dir: Path) -> ModelArtifact:
     meta_path = model_dir / META_FILE
     try:
@@ -182,15 +197,7 @@ def load_model(model_dir: Path) -> ModelArtifact:
         raise ModelError(f"{meta_path}: metadata is not valid JSON ({exc})") from None
     if meta.get("format") != FORMAT:
         raise ModelError(f"{meta_path}: format {meta.get('format')!r} is not {FORMAT!r}")
-    model_path = model_dir / meta.get("model_file", MODEL_FILE)
-    digest = sha256_of(model_path)
-    if digest != meta.get("sha256"):
-        raise ModelError(
-            f"{model_path}: sha256 {digest} does not match metadata {meta.get('sha256')}"
-        )
-    booster = xgb.Booster()
-    booster.load_model(str(model_path))
-    booster.set_param({"nthread": 1})
+    booster = _load_booster(model_dir / meta.get("model_file", MODEL_FILE), meta.get("sha256"))
     spec = FeatureSpec.from_names(meta["features"])
     if NORMAL not in meta["classes"]:
         raise ModelError(f"{meta_path}: classes must include {NORMAL!r}")
@@ -201,9 +208,7 @@ def load_model(model_dir: Path) -> ModelArtifact:
         log.warning("%s: analogue files %s missing; serving without analogues", model_dir, missing)
     elif files:
         for name, expected in files.items():
-            got = sha256_of(model_dir / name)
-            if got != expected:
-                raise ModelError(f"{model_dir / name}: sha256 {got} does not match metadata")
+            _check_sha256(model_dir / name, expected)
         try:
             analogues = AnalogueDB.load(model_dir)
         except (OSError, ValueError, KeyError) as exc:
@@ -231,12 +236,7 @@ def _load_pairwise(
     if not path.exists():
         log.warning("%s missing; the analogue (pairwise) detector is not available", path)
         return None
-    digest = sha256_of(path)
-    if digest != info.get("sha256"):
-        raise ModelError(f"{path}: sha256 {digest} does not match metadata {info.get('sha256')}")
-    booster = xgb.Booster()
-    booster.load_model(str(path))
-    booster.set_param({"nthread": 1})
+    booster = _load_booster(path, info.get("sha256"))
     names = spec.names()
     unknown = [c for c in info["columns"] if c not in names]
     if unknown:

@@ -123,23 +123,29 @@ def sim_wells() -> list[Any]:
     return simulate_fleet(4, hours=12, seed=101)
 
 
-@pytest.fixture(scope="session")
-def small_model(sim_wells: list[Any], tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """A real XGBoost model trained on the small fleet (few trees, for speed)."""
+def _train_on_fleet(sim_wells: list[Any], out: Path, version: str, **kwargs: Any) -> Any:
+    """A real model trained on the small simulated fleet (``kwargs`` go to ``train_model``)."""
     from pipelines.batch import TelemetryBatch
     from pipelines.evaluate import Accident
-    from pipelines.train import TrainConfig, train_model
+    from pipelines.train import train_model
 
     wells = {w.profile.well_id: TelemetryBatch.from_frame(w.frame) for w in sim_wells}
     accidents = [
         Accident(a.well_id, a.type, a.start, a.end) for w in sim_wells for a in w.accidents
     ]
-    return train_model(
-        wells,
-        accidents,
+    return train_model(wells, accidents, out, version=version, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def small_model(sim_wells: list[Any], tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A real XGBoost model trained on the small fleet (few trees, for speed)."""
+    from pipelines.train import TrainConfig
+
+    return _train_on_fleet(
+        sim_wells,
         tmp_path_factory.mktemp("model"),
+        "test-small",
         cfg=TrainConfig(n_estimators=20, pair_estimators=20, validation_fraction=0.25),
-        version="test-small",
     )
 
 
@@ -147,21 +153,14 @@ def small_model(sim_wells: list[Any], tmp_path_factory: pytest.TempPathFactory) 
 def other_spec_model(sim_wells: list[Any], tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A tiny real model with other features than the bundled one (5-min windows only)."""
     from models.features import FeatureSpec
-    from pipelines.batch import TelemetryBatch
-    from pipelines.evaluate import Accident
-    from pipelines.train import TrainConfig, train_model
+    from pipelines.train import TrainConfig
 
-    wells = {w.profile.well_id: TelemetryBatch.from_frame(w.frame) for w in sim_wells}
-    accidents = [
-        Accident(a.well_id, a.type, a.start, a.end) for w in sim_wells for a in w.accidents
-    ]
-    return train_model(
-        wells,
-        accidents,
+    return _train_on_fleet(
+        sim_wells,
         tmp_path_factory.mktemp("other-model"),
+        "test-other-spec",
         cfg=TrainConfig(n_estimators=5, pair_estimators=5, folds=2, dropout_copies=0),
         spec=FeatureSpec(windows=(300,)),
-        version="test-other-spec",
     )
 
 
