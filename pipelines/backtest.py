@@ -137,9 +137,14 @@ def heldout_metrics(
     k: int = 3,
     n: int = 5,
     cooldown_s: float = 1800.0,
-) -> dict[str, dict]:
+    offsets: tuple[float, ...] = (),
+) -> dict[str, Any]:
     """Per-event metrics on simulated wells from seeds the model never saw, one entry per set
-    plus ``all`` (every set pooled). ``model=None`` scores the rule baseline instead."""
+    plus ``all`` (every set pooled). ``model=None`` scores the rule baseline instead.
+
+    ``offsets``: also the pooled metrics with every alert threshold moved by each offset
+    (``operating_points``), from the same replayed decisions through the same alert logic —
+    what a lower or higher threshold would trade."""
     from pipelines.rules import rule_decisions
 
     sets = heldout_sets(seeds=seeds, wells=wells, hours=hours, shifted=shifted)
@@ -147,8 +152,9 @@ def heldout_metrics(
     if model is not None:
         seen |= set(model.meta.get("training", {}).get("wells", []))
         seen |= set(model.meta.get("training", {}).get("train_wells", []))
-    out: dict[str, dict] = {}
+    out: dict[str, Any] = {}
     all_alerts: list[Alert] = []
+    all_decisions: dict[str, list[Decision]] = {}
     all_accidents: list[Accident] = []
     all_monitored: dict[str, tuple[datetime, datetime]] = {}
     cooldown = timedelta(seconds=cooldown_s)
@@ -171,13 +177,49 @@ def heldout_metrics(
         else:
             result = backtest(model, set_wells, set_accidents, k=k, n=n, cooldown_s=cooldown_s)
             out[name] = result.metrics
+            all_decisions.update(result.decisions)
             monitored = result.monitored
             alerts = [Alert(a.well_id, a.time, a.type, a.probability) for a in result.alerts]
         all_alerts.extend(alerts)
         all_accidents.extend(set_accidents)
         all_monitored.update(monitored)
     out["all"] = evaluate(all_alerts, all_accidents, all_monitored, cooldown=cooldown)
+    if model is not None and offsets:
+        from pipelines.alerting import AlertPolicy
+        from pipelines.calibrate import alerts_from_decisions
+
+        points = []
+        for offset in offsets:
+            thresholds = {
+                t: float(np.clip(v + offset, 0.05, 0.999)) for t, v in model.thresholds.items()
+            }
+            policy = AlertPolicy(thresholds=thresholds, k=k, n=n, cooldown_s=cooldown_s)
+            alerts = alerts_from_decisions(all_decisions, policy)
+            m = evaluate(alerts, all_accidents, all_monitored, cooldown=cooldown)
+            points.append({"offset": offset, **{key: m[key] for key in POINT_KEYS}})
+        out["operating_points"] = points
     return out
+
+
+POINT_KEYS = ("recall", "type_accuracy", "false_alarms_per_day", "median_lead_min")
+
+
+def format_points(points: list[dict[str, Any]]) -> str:
+    """The operating points as a small table."""
+    lines = ["threshold offset  recall  type acc  FA/24h  lead min"]
+    for p in points:
+        cells = [
+            "-"
+            if p[key] is None
+            else f"{p[key]:.2f}"
+            if key != "median_lead_min"
+            else f"{p[key]:.1f}"
+            for key in POINT_KEYS
+        ]
+        lines.append(
+            f"{p['offset']:+16.2f}  {cells[0]:>6}  {cells[1]:>8}  {cells[2]:>6}  {cells[3]:>8}"
+        )
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,6 +249,11 @@ def main(argv: list[str] | None = None) -> int:
         help="decide with this detector of the model (default: the model's own choice)",
     )
     parser.add_argument(
+        "--sweep",
+        help="comma-separated threshold offsets (e.g. -0.2,-0.1,0,0.05): pooled metrics with "
+        "every alert threshold moved by each, from the same replay",
+    )
+    parser.add_argument(
         "--record",
         action="store_true",
         help="store the metrics in the model's metadata.json as metrics.heldout",
@@ -218,10 +265,25 @@ def main(argv: list[str] | None = None) -> int:
         model = model.with_detector(args.detector)
     label = f"{model.version}, {model.detector}" if model is not None else "rule baseline"
     seeds = tuple(int(s) for s in args.seeds.split(","))
+    try:
+        offsets = tuple(float(x) for x in args.sweep.split(",")) if args.sweep else ()
+    except ValueError:
+        parser.error(f"--sweep: {args.sweep!r} is not a comma-separated list of numbers")
+    if offsets and model is None:
+        parser.error("--sweep needs --model")
     metrics = heldout_metrics(
-        model, seeds=seeds, wells=args.wells, hours=args.hours, shifted=not args.no_shifted
+        model,
+        seeds=seeds,
+        wells=args.wells,
+        hours=args.hours,
+        shifted=not args.no_shifted,
+        offsets=offsets,
     )
     for name, m in metrics.items():
+        if name == "operating_points":
+            sys.stdout.write(f"== operating points ({label}, all sets pooled)\n")
+            sys.stdout.write(format_points(m) + "\n\n")
+            continue
         sys.stdout.write(format_table(m, f"== {name} ({label})") + "\n\n")
     if args.json:
         args.json.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
