@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 from sqlalchemy import Engine
 
 from pipelines.ingest import Ingestor
@@ -66,3 +67,17 @@ def reject_nul(value: Any) -> Any:
 
 
 NoNul = AfterValidator(reject_nul)
+
+
+_NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+
+
+def not_a_number(value: object) -> object:
+    """Numbers are not times: pydantic would read ``12345`` or ``"12345"`` as Unix seconds
+    (a 1970 date); a time must be ISO-8601 with an offset."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.match(value)):
+        raise ValueError("expected an ISO-8601 time with an offset, not a number")
+    return value
+
+
+TimeText = BeforeValidator(not_a_number)  # for datetime fields and query parameters

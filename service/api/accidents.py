@@ -9,14 +9,14 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from models.channels import ACCIDENT_TYPES
 from pipelines.batch import BatchError
 from pipelines.files import TYPE_RE, FileFormatError, read_accidents_file
 from service.api.telemetry import read_limited
 from service.db import repo
-from service.deps import DbDep, NoNul, RowId, SettingsDep
+from service.deps import DbDep, NoNul, RowId, SettingsDep, TimeText
 from service.errors import ApiError
 
 router = APIRouter(prefix="/api/v1/accidents", tags=["accidents"])
@@ -37,14 +37,7 @@ ACCIDENT_EXAMPLE: dict[str, Any] = {
 }
 
 
-def _not_a_number(value: object) -> object:
-    """JSON numbers are not times (pydantic would read them as Unix seconds: 1970 dates)."""
-    if isinstance(value, int | float):
-        raise ValueError("expected an ISO-8601 time string with an offset, not a number")
-    return value
-
-
-IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
+IsoDatetime = Annotated[AwareDatetime, TimeText]
 CSV_EXAMPLE = (
     "well,type,start,end,depth,notes\n"
     "B-2,stuck_pipe,2026-11-24T10:15:00Z,2026-11-24T10:40:00Z,2450.5,after connection\n"

@@ -22,7 +22,7 @@ from pipelines.batch import BatchError, datetime_to_ns, ns_to_datetime, parse_ti
 from pipelines.files import TYPE_RE
 from service.api.accidents import IsoDatetime
 from service.db import repo, telemetry_store
-from service.deps import INT64_MAX, BroadcasterDep, DbDep, NoNul, RowId, StreamDep
+from service.deps import INT64_MAX, BroadcasterDep, DbDep, NoNul, RowId, StreamDep, TimeText
 from service.errors import ApiError
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
@@ -237,8 +237,8 @@ def list_alerts(
     status: Annotated[
         Status | None, Query(description="`dismissed` lists the normal examples for retraining")
     ] = None,
-    start: Annotated[datetime | None, Query(description="ISO-8601 with offset")] = None,
-    end: Annotated[datetime | None, Query(description="ISO-8601 with offset")] = None,
+    start: Annotated[datetime | None, TimeText, Query(description="ISO-8601 with offset")] = None,
+    end: Annotated[datetime | None, TimeText, Query(description="ISO-8601 with offset")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
 ) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from pipelines.batch import (
 )
 from pipelines.quality import check as check_quality
 from service.db import repo, telemetry_store
-from service.deps import BroadcasterDep, DbDep, IngestorDep, MetricsDep, SettingsDep
+from service.deps import BroadcasterDep, DbDep, IngestorDep, MetricsDep, SettingsDep, TimeText
 from service.errors import ApiError
 
 router = APIRouter(prefix="/api/v1/wells", tags=["telemetry"])
@@ -117,8 +117,8 @@ async def ingest_telemetry(
     return result.as_dict()
 
 
-Start = Annotated[datetime | None, Query(description="ISO-8601 with offset")]
-End = Annotated[datetime | None, Query(description="ISO-8601 with offset")]
+Start = Annotated[datetime | None, TimeText, Query(description="ISO-8601 with offset")]
+End = Annotated[datetime | None, TimeText, Query(description="ISO-8601 with offset")]
 
 
 def _stored(

@@ -150,6 +150,7 @@ def violations(schema: dict[str, Any]) -> list[tuple[str, Any]]:
         if s.get("format") == "date-time":
             out.append(("not a date-time", "not-a-date"))
             out.append(("date-time without offset", "2024-03-01T06:00:00"))
+            out.append(("date-time as Unix seconds", "1709272800"))
         if kind == "array" and s.get("minItems", 0) > 0:
             out.append(("under minItems", []))
         if kind == "array" and "maxItems" in s:
