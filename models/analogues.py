@@ -319,11 +319,3 @@ class AnalogueDB:
         path = model_dir / SNIPPETS_FILE
         snippets = Snippets.load(path) if path.exists() else None
         return cls(vectors, mean, scale, records, snippets)
-
-
-def majority_type(analogues: list[dict[str, Any]]) -> str | None:
-    """The accident type most of the analogues share (similarity-weighted), if any."""
-    votes: dict[str, float] = {}
-    for a in analogues:
-        votes[a["type"]] = votes.get(a["type"], 0.0) + float(a["similarity"])
-    return max(votes, key=lambda t: votes[t]) if votes else None

@@ -9,7 +9,6 @@ from models.analogues import (
     SNIPPET_OFFSETS_S,
     AnalogueDB,
     Snippets,
-    majority_type,
     snippet_at,
     snippet_window,
 )
@@ -62,16 +61,6 @@ def test_the_database_round_trips_through_npz_and_json_without_pickles(tmp_path:
 def test_records_must_match_the_rows() -> None:
     with pytest.raises(ValueError, match="records"):
         AnalogueDB.build(np.zeros((3, 2)), [{}])
-
-
-def test_the_majority_type_is_weighted_by_similarity() -> None:
-    found = [
-        {"type": "kick", "similarity": 0.9},
-        {"type": "washout", "similarity": 0.3},
-        {"type": "washout", "similarity": 0.3},
-    ]
-    assert majority_type(found) == "kick"
-    assert majority_type([]) is None
 
 
 def test_a_trained_model_carries_an_analogue_database_with_accident_windows(
