@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from models.analogues import AnalogueDB, Snippets, depth_at
 from models.artifact import NORMAL, ModelArtifact, load_model, save_model
 from models.channels import ACCIDENT_TYPES
 from models.features import DERIVED_CHANNELS, FeatureSpec, decision_ends, features_at, prepare
-from models.pairwise import PairwiseDetector, fit_pairwise, top_columns
+from models.pairwise import PairwiseDetector, References, fit_pairwise, top_columns
 from models.rigstate import RigState
 from pipelines.alerting import gated_out
 from pipelines.batch import TelemetryBatch, datetime_to_ns, ns_to_iso
@@ -55,8 +55,6 @@ class TrainConfig:
     validation_fraction: float = 0.25  # kept for callers; folds replace the single split
     threshold: float = 0.5  # before calibration
     false_alarm_budget_per_day: float = 0.1
-    # thresholds must also keep the budget on the wells' degraded (dropout/resampled) copies
-    calibrate_on_copies: bool = False
     k: int = 3
     n: int = 5
     cooldown_s: float = 1800.0
@@ -328,28 +326,19 @@ def analogue_database(
     return db
 
 
-def _part_keys(parts: list[WellRows]) -> list[str]:
-    """A name per part: the well id, and ``<well>#<n>`` for its n-th augmented copy."""
-    seen: Counter[str] = Counter()
-    keys = []
-    for part in parts:
-        if part.augmented:
-            seen[part.well_id] += 1
-            keys.append(f"{part.well_id}#{seen[part.well_id]}")
-        else:
-            keys.append(part.well_id)
-    return keys
-
-
 def _decisions_by_well(
-    parts: list[WellRows], probs: np.ndarray, classes: list[str], keys: list[str]
+    parts: list[WellRows], probs: np.ndarray, classes: list[str]
 ) -> dict[str, tuple[np.ndarray, dict[str, np.ndarray], list[frozenset[str]]]]:
     out = {}
     at = 0
-    for key, part in zip(keys, parts, strict=True):
+    for part in parts:
         p = probs[at : at + len(part.times_ns)]
         at += len(part.times_ns)
-        out[key] = (part.times_ns, {c: p[:, j] for j, c in enumerate(classes)}, part.blocked)
+        out[part.well_id] = (
+            part.times_ns,
+            {c: p[:, j] for j, c in enumerate(classes)},
+            part.blocked,
+        )
     return out
 
 
@@ -366,16 +355,7 @@ def _fit_pairwise(
     names = spec.names()
     columns = top_columns(booster, names, cfg.pair_columns)
     index = np.array([names.index(c) for c in columns], dtype=np.int64)
-    detector = PairwiseDetector(
-        booster=booster,  # replaced below
-        columns=columns,
-        column_index=index,
-        classes=classes,
-        top=cfg.pair_top,
-        per_type=cfg.pair_refs_per_type,
-        lead_s=cfg.label_lead_s,
-    )
-    refs = detector.references(db)
+    refs = References.from_db(db, index, lead_s=cfg.label_lead_s, per_type=cfg.pair_refs_per_type)
     rows = np.vstack([p.rows for p in parts])
     labels = [label for p in parts for label in p.labels]
     keep = np.array([label is not None for label in labels])
@@ -387,7 +367,7 @@ def _fit_pairwise(
     chosen = np.flatnonzero(keep)
     z = db.standardise(rows[chosen])[:, index]
     log.info("pairwise similarity: %d windows x %d references", len(chosen), len(refs.types))
-    detector.booster = fit_pairwise(
+    pair_booster = fit_pairwise(
         z,
         [str(labels[i]) for i in chosen],
         refs,
@@ -395,7 +375,15 @@ def _fit_pairwise(
         seed=cfg.seed,
         n_estimators=cfg.pair_estimators,
     )
-    return detector
+    return PairwiseDetector(
+        booster=pair_booster,
+        columns=columns,
+        column_index=index,
+        classes=classes,
+        top=cfg.pair_top,
+        per_type=cfg.pair_refs_per_type,
+        lead_s=cfg.label_lead_s,
+    )
 
 
 def train_model(
@@ -466,7 +454,7 @@ def train_model(
         fold_db = analogue_database(train_parts, accidents, cfg)
         pairwise = _fit_pairwise(train_parts, booster, fold_db, spec, classes, cfg)
         for p in parts:
-            if p.well_id in held and (cfg.calibrate_on_copies or not p.augmented):
+            if p.well_id in held and not p.augmented:
                 oof_parts.append(p)
                 pred = booster.inplace_predict(p.rows, missing=np.nan)
                 oof_probs["classifier"].append(np.asarray(pred).reshape(len(p.rows), len(classes)))
@@ -477,32 +465,20 @@ def train_model(
     metrics: dict[str, Any] = {}
     if oof_parts:
         monitored = {w: (wells[w].start, wells[w].end) for w in well_ids if len(wells[w]) > 0}
-        # degraded copies (if calibrated on) count as wells of their own: "<well>#<n>"
-        keys = _part_keys(oof_parts)
-        copies = {key: part.well_id for key, part in zip(keys, oof_parts, strict=True)}
-        copies = {k: w for k, w in copies.items() if k != w}
-        calib_accidents = accidents + [
-            replace(a, well_id=key)
-            for key, w in copies.items()
-            for a in accidents
-            if a.well_id == w
-        ]
-        calib_monitored = {**monitored, **{key: monitored[w] for key, w in copies.items()}}
         for name in DETECTORS:
-            decisions = _decisions_by_well(oof_parts, np.vstack(oof_probs[name]), classes, keys)
+            decisions = _decisions_by_well(oof_parts, np.vstack(oof_probs[name]), classes)
             # Training rows are cfg.stride_s apart; the live k-of-n over live_stride_s spans
             # about the same time as one training row, so calibration alerts on one vote.
-            thresholds[name], calib_alerts = calibrate_fast(
+            thresholds[name], oof_alerts = calibrate_fast(
                 decisions,
-                calib_accidents,
-                calib_monitored,
+                accidents,
+                monitored,
                 present,
                 budget_per_day=cfg.false_alarm_budget_per_day,
                 k=1,
                 n=1,
                 cooldown_s=cfg.cooldown_s,
             )
-            oof_alerts = [a for a in calib_alerts if a.well_id in monitored]  # real wells only
             oof = evaluate(
                 oof_alerts, accidents, monitored, cooldown=timedelta(seconds=cfg.cooldown_s)
             )
