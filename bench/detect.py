@@ -2,9 +2,11 @@
 
     .venv/bin/python bench/detect.py [--model models/bundled]
 
-Replays two hours of one simulated well through ``StreamEngine`` and times, per decision,
-the window features (``prepare`` + ``features_at`` on the rolling buffer), one-row model
-prediction, and the analogue search when the model has an analogue database.
+Replays four hours of one simulated well and times, per decision (one 10-s update of the
+well's rolling buffer, as a rig streaming every few seconds gives): the window features
+(the new samples appended to the well's state and prepared, ``features_at`` for the
+decision), one-row model prediction, and the analogue search when the model has an
+analogue database; then the whole live path (``StreamEngine.feed``) with 60-s batches.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 
 from models.artifact import BUNDLED_DIR, load_model
-from models.features import decision_ends, features_at, prepare
+from models.features import decision_ends, features_at
 from pipelines.backtest import replay
 from pipelines.batch import TelemetryBatch
 from pipelines.simulate import simulate_fleet
-from pipelines.streaming import StreamEngine
+from pipelines.streaming import StreamEngine, WellState
 
 NS = 1_000_000_000
 
@@ -37,18 +39,29 @@ def main() -> int:
     spec = model.spec
     well = simulate_fleet(1, hours=4, seed=99)[0]
     batch = TelemetryBatch.from_frame(well.frame)
-    keep = (spec.max_window + 60) * NS
+    keep = int((spec.max_window + 60) * NS)
     ends = decision_ends(batch.times_ns, model.stride_seconds)
+    warm = ends[batch.times_ns[ends] <= batch.times_ns[0] + keep]
     ends = ends[batch.times_ns[ends] > batch.times_ns[0] + keep][: args.decisions]
+    state = WellState()
+    done = 0
+
+    def update(upto: int) -> None:  # the well's samples up to index upto arrive
+        nonlocal done
+        part = batch.select(slice(done, upto + 1))
+        state.append(part, keep)
+        state.trust.update(part.times_ns, part.channels)
+        state.prepare(len(part), spec, keep)
+        done = upto + 1
+
+    update(int(warm[-1]))
     feat_s, model_s, search_s = [], [], []
     rows = []
     for end in ends:
-        lo = int(np.searchsorted(batch.times_ns, batch.times_ns[end] - keep))
-        times = batch.times_ns[lo : end + 1]
-        channels = {k: v[lo : end + 1] for k, v in batch.channels.items()}
         t0 = time.perf_counter()
-        prepared = prepare(times, channels, spec)
-        row = features_at(prepared, np.array([len(times) - 1]), spec)
+        update(int(end))
+        assert state.prepared is not None
+        row = features_at(state.prepared, np.array([state.times_ns.size - 1]), spec)
         t1 = time.perf_counter()
         model.predict_proba(row)
         t2 = time.perf_counter()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 
@@ -79,6 +80,7 @@ CALCULATORS: tuple[str, ...] = (
     "meanabschange",
     "nanshare",
     "flat",
+    "basedev",
 )
 # Data-quality calculators: they describe the sensor, not the well, and stay defined when a
 # channel is missing from the window (nanshare = 1) -- the detector sees gaps and flat lines.
@@ -86,6 +88,15 @@ QUALITY_CALCULATORS: tuple[str, ...] = ("nanshare", "flat")
 FLAT_STD = 1e-9  # a channel whose window SD is below this did not move: flat-lined sensor
 EDGE_SECONDS = 30.0  # "first" and "last" values are means over this many seconds
 MIN_SAMPLES = 5
+# ``basedev`` compares a window's mean with the channel's slow baseline: an exponentially
+# weighted mean over the well's history with this time constant, as it was at the window's
+# first sample. Slow drifts a window cannot see inside itself show here: standpipe pressure
+# per flow falling for hours (washout), ROP per WOB falling (bit balling), drag building up.
+BASELINE_TAU_S = 3600.0
+BASELINE_CHUNK_S = 3600.0
+# History a batch caller reads before its first window so that the running state (flow-out
+# trust, baselines) is nearly what the live path had: the baseline's older weight is e^-3.
+WARMUP_S = 3 * BASELINE_TAU_S  # the closed form below is evaluated in pieces this long
 
 NAME_RE = re.compile(r"^(?P<channel>[A-Za-z0-9_.-]+?)__(?P<calc>[a-z_]+)__window_(?P<w>\d+)$")
 
@@ -141,13 +152,54 @@ class FeatureSpec:
         return spec
 
 
+def _stack_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a`` on top of ``b``, keeping a column-major layout for 2-D arrays."""
+    if a.ndim == 1:
+        return np.concatenate([a, b])
+    out = np.empty((a.shape[0] + b.shape[0], *a.shape[1:]), order="F")
+    out[: a.shape[0]] = a
+    out[a.shape[0] :] = b
+    return out
+
+
 @dataclass
 class Prepared:
-    """Samples ready for windowing: times, a (samples x channels) matrix and rig states."""
+    """Samples ready for windowing: times, a (samples x channels) matrix, rig states and,
+    where the spec uses ``basedev``, every channel's slow baseline after each sample."""
 
     times_ns: np.ndarray
     matrix: np.ndarray
     states: np.ndarray
+    baseline: np.ndarray | None = None
+    steps: np.ndarray | None = None  # abs_steps of the matrix, where meanabschange is used
+    filled: np.ndarray | None = None  # each channel's last valid value (for the next steps)
+    last: tuple[int, dict[str, float]] | None = None  # the last sample as sent (rig states)
+
+    def extended(self, new: Prepared, keep_ns: int | None) -> Prepared:
+        """These samples followed by ``new``, without those older than ``keep_ns`` before
+        the newest."""
+        times = np.concatenate([self.times_ns, new.times_ns])
+        cut = (
+            0
+            if keep_ns is None or times.size == 0
+            else int(np.searchsorted(times, times[-1] - keep_ns, side="left"))
+        )
+
+        def join(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return _stack_rows(a[cut:], b) if cut <= a.shape[0] else b[cut - a.shape[0] :]
+
+        def join_optional(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None or b is None else join(a, b)
+
+        return Prepared(
+            times[cut:],
+            join(self.matrix, new.matrix),
+            join(self.states, new.states),
+            join_optional(self.baseline, new.baseline),
+            join_optional(self.steps, new.steps),
+            new.filled,
+            new.last if new.last is not None else self.last,
+        )
 
 
 def _derived(name: str, channels: dict[str, np.ndarray], n: int) -> np.ndarray:
@@ -223,29 +275,118 @@ class ReturnsTrust:
         return {**channels, "MFOA": np.where(times_ns < self.trusted_from_ns, np.nan, fout)}
 
 
+@dataclass
+class Baseline:
+    """Every channel's exponentially weighted mean over the well's history (time constant
+    ``tau_s``; a sample's weight is exp(-age / tau), missing values carry none -- pandas'
+    ``ewm(times=..., halflife=tau ln 2)``). The live path keeps one per well."""
+
+    channels: tuple[str, ...] = ()  # the spec's channels, in the order of the values
+    tau_s: float = BASELINE_TAU_S
+    s: np.ndarray | None = None  # decayed sum of values, per channel
+    w: np.ndarray | None = None  # decayed sum of weights, per channel
+    last_ns: int | None = None
+
+    def update(self, times_ns: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+        """The baseline after each of these samples, which follow every sample seen so far."""
+        out = np.full(matrix.shape, np.nan)
+        if times_ns.size == 0:
+            return out
+        if self.s is None or self.w is None:
+            self.s = np.zeros(matrix.shape[1])
+            self.w = np.zeros(matrix.shape[1])
+        # evaluated in pieces of at most BASELINE_CHUNK_S, so exp(age / tau) stays small
+        span_s = (times_ns[-1] - times_ns[0]) / NS
+        bounds = [0, times_ns.size]  # a live batch: one piece
+        if span_s >= BASELINE_CHUNK_S:
+            t_s = (times_ns - times_ns[0]).astype(np.float64) / NS
+            pieces = np.flatnonzero(np.diff(t_s // BASELINE_CHUNK_S, prepend=-1.0))
+            bounds = [*map(int, pieces), times_ns.size]
+        prev_ns = self.last_ns if self.last_ns is not None else int(times_ns[0])
+        for lo, hi in pairwise(bounds):
+            anchor = times_ns[lo]
+            rel = (times_ns[lo:hi] - anchor).astype(np.float64) / NS / self.tau_s
+            carry = np.exp(-((anchor - prev_ns) / NS) / self.tau_s)
+            x = matrix[lo:hi]
+            valid = np.isfinite(x)
+            grow, shrink = np.exp(rel)[:, None], np.exp(-rel)[:, None]
+            s = (carry * self.s + np.cumsum(np.where(valid, x, 0.0) * grow, axis=0)) * shrink
+            w = (carry * self.w + np.cumsum(valid * grow, axis=0)) * shrink
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[lo:hi] = np.where(w > 0.0, s / w, np.nan)
+            self.s, self.w = s[-1], w[-1]
+            prev_ns = int(times_ns[hi - 1])
+        self.last_ns = prev_ns
+        return out
+
+
+def columns(times_ns: np.ndarray, channels: dict[str, np.ndarray], spec: FeatureSpec) -> np.ndarray:
+    """The (samples x spec.channels) matrix: base channels as sent, derived ones computed."""
+    n = times_ns.shape[0]
+    matrix = np.empty((n, len(spec.channels)), order="F")  # column-major: windows reduce columns
+    for j, name in enumerate(spec.channels):
+        values = _derived(name, channels, n) if name in DERIVED_CHANNELS else channels.get(name)
+        matrix[:, j] = np.nan if values is None else values
+    return matrix
+
+
 def prepare(
     times_ns: np.ndarray,
     channels: dict[str, np.ndarray],
     spec: FeatureSpec,
     trust: ReturnsTrust | None = None,
+    baseline: Baseline | None = None,
+    *,
+    after: Prepared | None = None,
+    keep_ns: int | None = None,
 ) -> Prepared:
-    """Samples ready for windowing. ``trust``: the well's running ``ReturnsTrust`` (live);
-    without it the samples given are taken to be the well from its start."""
+    """Samples ready for windowing.
+
+    Batch callers give a well's samples from its start (or from ``WARMUP_S`` before their
+    first window). The live path keeps, per well, the running ``trust`` (already updated
+    with these samples) and ``baseline``, and its prepared buffer: it gives only the new
+    samples with ``after`` = the buffer so far, and gets the buffer extended by them and
+    trimmed to the last ``keep_ns``; the old samples are not prepared again."""
     if trust is None:
         trust = ReturnsTrust()
         trust.update(times_ns, channels)
+    if baseline is None:
+        baseline = Baseline(spec.channels)
     channels = trust.mask(times_ns, channels)
-    n = times_ns.shape[0]
-    columns = []
-    for name in spec.channels:
-        if name in DERIVED_CHANNELS:
-            columns.append(_derived(name, channels, n))
-        else:
-            values = channels.get(name)
-            columns.append(np.full(n, np.nan) if values is None else values)
-    matrix = np.column_stack(columns) if columns else np.empty((n, 0))
-    states = rig_states(times_ns, channels, spec.thresholds)
-    return Prepared(times_ns, matrix.astype(np.float64, copy=False), states)
+    matrix = columns(times_ns, channels, spec)
+    # rig states look one sample back (velocity): the new samples follow after's last one
+    if after is not None and after.last is not None:
+        t0, raw = after.last
+        ctx_times = np.concatenate([[t0], times_ns])
+        ctx = {k: np.concatenate([[raw.get(k, np.nan)], v]) for k, v in channels.items()}
+        states = rig_states(ctx_times, ctx, spec.thresholds)[1:]
+    else:
+        states = rig_states(times_ns, channels, spec.thresholds)
+    last = None
+    if times_ns.size:
+        last = (int(times_ns[-1]), {k: float(v[-1]) for k, v in channels.items()})
+    base = baseline.update(times_ns, matrix) if "basedev" in spec.calculators else None
+    steps = None
+    if "meanabschange" in spec.calculators:
+        before = None if after is None else after.filled
+        steps = abs_steps(matrix if before is None else np.vstack([before, matrix]))
+        steps = steps if before is None else steps[1:]
+    filled = _last_valid(matrix, None if after is None else after.filled)
+    new = Prepared(times_ns, matrix, states, base, steps, filled, last)
+    if after is None:
+        return new
+    return after.extended(new, keep_ns)
+
+
+def _last_valid(matrix: np.ndarray, before: np.ndarray | None) -> np.ndarray:
+    """Each column's last valid value (``before``'s where the matrix has none)."""
+    out = np.full(matrix.shape[1], np.nan) if before is None else before.copy()
+    valid = np.isfinite(matrix)
+    found = valid.any(axis=0)
+    if found.any():
+        idx = matrix.shape[0] - 1 - valid[::-1].argmax(axis=0)
+        out[found] = matrix[idx[found], np.flatnonzero(found)]
+    return out
 
 
 def _edge_mean(x: np.ndarray, valid: np.ndarray, rows: slice) -> np.ndarray:
@@ -253,21 +394,33 @@ def _edge_mean(x: np.ndarray, valid: np.ndarray, rows: slice) -> np.ndarray:
     return np.where(valid[rows], x[rows], 0.0).sum(axis=0) / valid[rows].sum(axis=0)
 
 
-def _mean_abs_change(x: np.ndarray, valid: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Mean absolute difference between consecutive valid values per column (tsfresh's
-    ``mean_abs_change`` on the column without its missing values): roughness of a signal."""
-    rows = np.arange(x.shape[0])[:, None]
+def abs_steps(matrix: np.ndarray) -> np.ndarray:
+    """Per sample and channel, the absolute change from the channel's previous valid value
+    (0 where the sample is missing or has no valid value before it). A window's
+    ``meanabschange`` sums these over its samples except its first valid one."""
+    valid = np.isfinite(matrix)
+    rows = np.arange(matrix.shape[0])[:, None]
     last_valid = np.maximum.accumulate(np.where(valid, rows, -1), axis=0)
-    filled = np.take_along_axis(x, np.maximum(last_valid, 0), axis=0)  # forward-filled
-    steps = np.abs(np.diff(filled, axis=0))
-    steps = np.where(valid[1:] & (last_valid[:-1] >= 0), steps, 0.0)
-    return steps.sum(axis=0) / (n - 1)
+    filled = np.take_along_axis(matrix, np.maximum(last_valid, 0), axis=0)  # forward-filled
+    steps = np.zeros(matrix.shape, order="F")
+    steps[1:] = np.abs(np.diff(filled, axis=0))
+    steps[1:] = np.where(valid[1:] & (last_valid[:-1] >= 0), steps[1:], 0.0)
+    return steps
 
 
-def _window_stats(t_s: np.ndarray, x: np.ndarray, calcs: tuple[str, ...], scales: np.ndarray):
+def _window_stats(
+    t_s: np.ndarray,
+    x: np.ndarray,
+    calcs: tuple[str, ...],
+    scales: np.ndarray,
+    base: np.ndarray | None = None,
+    steps: np.ndarray | None = None,
+):
     """Statistics per column of x (samples x channels), NaN-aware. Returns (calcs x channels).
 
-    ``t_s`` are seconds relative to the window's end, ascending. Sums over the window are
+    ``t_s`` are seconds relative to the window's end, ascending; ``base`` the channels'
+    baseline at the window's first sample (for ``basedev``), ``steps`` the window's rows of
+    ``abs_steps`` (for ``meanabschange``). Sums over the window are
     matrix products with the valid mask; the edge means only touch the first and last
     ``EDGE_SECONDS`` of samples."""
     valid = np.isfinite(x)
@@ -303,8 +456,16 @@ def _window_stats(t_s: np.ndarray, x: np.ndarray, calcs: tuple[str, ...], scales
         out["rslope"] = slope / denom
         out["zlast"] = (last - mean) / (std + scales * 0.01)
         out["flat"] = (std < FLAT_STD).astype(np.float64)
-        if "meanabschange" in calcs:
-            out["meanabschange"] = _mean_abs_change(x, valid, n)
+        if ("meanabschange" in calcs and steps is None) or ("basedev" in calcs and base is None):
+            raise ValueError("meanabschange and basedev need the prepared steps and baselines")
+        if steps is not None and "meanabschange" in calcs:
+            # mean absolute difference between consecutive valid values (tsfresh's
+            # mean_abs_change without the missing values): the first valid value's step
+            # reaches outside the window and is left out
+            first_step = steps[valid.argmax(axis=0), np.arange(steps.shape[1])]
+            out["meanabschange"] = (steps.sum(axis=0) - first_step) / (n - 1)
+        if base is not None and "basedev" in calcs:
+            out["basedev"] = (mean - base) / (np.abs(base) + scales)
     out["nanshare"] = 1.0 - n / max(1, x.shape[0])
     stacked = np.vstack([out[c] for c in calcs])
     stacked[:, ~enough] = np.nan
@@ -328,7 +489,9 @@ def features_at(prepared: Prepared, ends: np.ndarray, spec: FeatureSpec) -> np.n
             start = int(np.searchsorted(times, t_end - w * NS, side="right"))
             sl = slice(start, int(end) + 1)
             t_s = (times[sl] - t_end).astype(np.float64) / NS
-            stats = _window_stats(t_s, prepared.matrix[sl], spec.calculators, scales)
+            base = None if prepared.baseline is None else prepared.baseline[start]
+            steps = None if prepared.steps is None else prepared.steps[sl]
+            stats = _window_stats(t_s, prepared.matrix[sl], spec.calculators, scales, base, steps)
             k = stats.shape[0] * stats.shape[1]
             # names() lists calculators inside channels: channel-major order.
             rows[r, col : col + k] = stats.T.reshape(-1)

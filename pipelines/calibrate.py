@@ -2,13 +2,14 @@
 
 The validation wells' decisions (class probabilities every stride, from a replay through the
 live path) are run through the same alert logic (``pipelines.alerting.step``) at every
-threshold of a grid; each type gets the lowest threshold whose false alarms stay within its
-share of the budget.
+threshold of a grid; the false-alarm budget is shared by all types and spent where it
+catches the most accidents (``calibrate_fast``).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -93,6 +94,16 @@ def typed_alerts(
     return right, wrong
 
 
+@dataclass
+class _Point:
+    """One threshold of one type on the validation wells."""
+
+    threshold: float
+    false_alarms: int
+    detected: int
+    alerts: list[Alert]
+
+
 def calibrate_fast(
     decisions: dict[str, tuple[np.ndarray, dict[str, np.ndarray], list[frozenset[str]]]],
     accidents: list[Accident],
@@ -106,18 +117,21 @@ def calibrate_fast(
     mistype_share: float = 0.3,
 ) -> tuple[dict[str, float], list[Alert]]:
     """Per-type thresholds from decision arrays (well -> times, class -> probabilities, types
-    gated out per decision as ``alerting.gated_out`` gives them): each type gets the lowest
-    threshold of the grid whose false alarms stay within its share of the budget and whose
-    alerts inside other types' accident windows stay below ``mistype_share`` of those inside
-    its own (an alert of the wrong type is not a false alarm by BRIEF §5, but it misleads as
-    much). Also returns the alerts all chosen thresholds raise together (each type judged
-    alone, then merged in time order)."""
-    share = budget_per_day / max(1, len(types))
-    thresholds: dict[str, float] = {}
-    chosen_alerts: list[Alert] = []
+    gated out per decision as ``alerting.gated_out`` gives them).
+
+    A threshold is admissible for a type when its alerts inside other types' accident
+    windows stay below ``mistype_share`` of those inside its own (an alert of the wrong type
+    is not a false alarm by BRIEF §5, but it misleads as much). Every type starts at its
+    lowest admissible threshold without false alarms; the budget's false alarms (one shared
+    count for all types: ``budget_per_day`` x the days monitored outside accident windows,
+    rounded down) are then spent, one step at a time, where they catch the most accidents
+    per false alarm. Also returns the alerts all chosen thresholds raise together (each type
+    judged alone, then merged in time order)."""
+    cooldown = timedelta(seconds=cooldown_s)
+    curves: dict[str, list[_Point]] = {}
+    days = 0.0
     for accident_type in types:
-        per_threshold: list[list[Alert]] = []
-        chosen = NEVER
+        curve: list[_Point] = []
         for threshold in GRID:
             alerts: list[Alert] = []
             for well_id, (times, probs, blocked) in decisions.items():
@@ -127,16 +141,52 @@ def calibrate_fast(
                     times, p, allowed, threshold, k=k, n=n, cooldown_s=cooldown_s
                 ):
                     alerts.append(Alert(well_id, ns_to_datetime(int(t)), accident_type, 1.0))
-            metrics = evaluate(alerts, accidents, monitored, cooldown=timedelta(seconds=cooldown_s))
-            per_threshold.append(alerts)
+            metrics = evaluate(alerts, accidents, monitored, cooldown=cooldown)
             days = metrics["monitored_days_outside_windows"] or 0.0
             right, wrong = typed_alerts(alerts, accidents, accident_type)
-            if metrics["false_alarms"] <= int(share * days) and wrong <= mistype_share * right:
-                chosen = threshold
-                break
-        thresholds[accident_type] = chosen if chosen != NEVER else GRID[-1]
-        if chosen != NEVER:
-            chosen_alerts.extend(per_threshold[-1])
-        log.info("threshold %s: %.3f", accident_type, thresholds[accident_type])
+            if wrong <= mistype_share * right:
+                row = metrics["per_type"].get(accident_type, {})
+                curve.append(
+                    _Point(threshold, metrics["false_alarms"], row.get("detected", 0), alerts)
+                )
+            if metrics["false_alarms"] == 0 and wrong == 0:
+                break  # higher thresholds only lose accidents
+        curves[accident_type] = curve
+    chosen: dict[str, _Point | None] = {
+        t: next((pt for pt in curves[t] if pt.false_alarms == 0), None) for t in types
+    }
+
+    def cost(pt: _Point | None) -> tuple[int, int]:
+        return (pt.false_alarms, pt.detected) if pt is not None else (0, 0)
+
+    spare = int(budget_per_day * days)
+    while spare > 0:
+        # most accidents per false alarm, then fewest false alarms, then highest threshold
+        best: tuple[tuple[float, int, float], str, _Point] | None = None
+        for t in types:
+            fa_now, detected_now = cost(chosen[t])
+            for pt in curves[t]:
+                extra, gain = pt.false_alarms - fa_now, pt.detected - detected_now
+                key = (gain / max(extra, 1), -extra, pt.threshold)
+                if 0 < extra <= spare and gain > 0 and (best is None or key > best[0]):
+                    best = (key, t, pt)
+        if best is None:
+            break
+        (_, minus_extra, _), t, pt = best
+        spare += minus_extra
+        chosen[t] = pt
+    thresholds: dict[str, float] = {}
+    chosen_alerts: list[Alert] = []
+    for t in types:
+        point = chosen[t]
+        thresholds[t] = point.threshold if point is not None else GRID[-1]
+        if point is not None:
+            chosen_alerts.extend(point.alerts)
+        log.info(
+            "threshold %s: %.3f (%d validation false alarms)",
+            t,
+            thresholds[t],
+            point.false_alarms if point else 0,
+        )
     chosen_alerts.sort(key=lambda a: a.time)
     return thresholds, chosen_alerts

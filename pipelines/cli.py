@@ -479,7 +479,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--detector",
         choices=["classifier", "analogue"],
         default="classifier",
-        help="classifier: multiclass XGBoost; analogue: its alerts typed by the nearest analogues",
+        help="the detector the model decides with (both are trained): classifier = "
+        "multiclass XGBoost over window features; analogue = the paper's pairwise similarity "
+        "to past accident windows",
     )
     p.add_argument("--folds", type=_positive_int, default=4, help="grouped-by-well CV folds")
     p.add_argument(

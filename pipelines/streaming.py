@@ -17,7 +17,15 @@ from datetime import datetime
 import numpy as np
 
 from models.artifact import ModelArtifact
-from models.features import ReturnsTrust, decision_ends, features_at, prepare
+from models.features import (
+    Baseline,
+    FeatureSpec,
+    Prepared,
+    ReturnsTrust,
+    decision_ends,
+    features_at,
+    prepare,
+)
 from models.rigstate import RigState
 from pipelines.alerting import AlertPolicy, AlertState, gated_out, step
 from pipelines.batch import TelemetryBatch, chunks, ns_to_datetime
@@ -72,6 +80,9 @@ class WellState:
     rig_state: str | None = None
     alert_state: AlertState = field(default_factory=AlertState)
     trust: ReturnsTrust = field(default_factory=ReturnsTrust)  # flow-out sensor trust
+    baseline: Baseline = field(default_factory=Baseline)  # slow channel baselines (basedev)
+    prepared: Prepared | None = None  # the buffer's samples ready for windowing
+    prepared_spec: FeatureSpec | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -95,6 +106,21 @@ class WellState:
         cut = int(np.searchsorted(times, times[-1] - keep_ns, side="left"))
         self.times_ns = times[cut:]
         self.channels = {name: values[cut:] for name, values in merged.items()}
+
+    def prepare(self, n_new: int, spec: FeatureSpec, keep_ns: int) -> Prepared:
+        """The prepared buffer after the last ``n_new`` samples were appended: only they are
+        prepared (a model with another feature spec prepares the whole buffer afresh, its
+        baselines starting from there)."""
+        new = slice(self.times_ns.shape[0] - n_new, None)
+        times, channels = self.times_ns[new], {k: v[new] for k, v in self.channels.items()}
+        if self.prepared is None or self.prepared_spec != spec:
+            self.baseline = Baseline(spec.channels)
+            self.prepared, self.prepared_spec = None, spec
+            times, channels = self.times_ns, self.channels
+        self.prepared = prepare(
+            times, channels, spec, self.trust, self.baseline, after=self.prepared, keep_ns=keep_ns
+        )
+        return self.prepared
 
 
 class StreamEngine:
@@ -170,12 +196,13 @@ class StreamEngine:
             if len(batch) == 0:
                 return FeedResult(0, late, [], [], state.rig_state, last)
             spec = model.spec
-            state.append(batch, keep_ns=int((spec.max_window + PIECE_S) * NS))
+            keep_ns = int((spec.max_window + PIECE_S) * NS)
+            state.append(batch, keep_ns)
             state.trust.update(batch.times_ns, batch.channels)
+            prepared = state.prepare(len(batch), spec, keep_ns)
             ends = decision_ends(state.times_ns, self.stride_s, after_ns=state.last_decided_ns)
             if ends.size == 0:
                 return FeedResult(len(batch), late, [], [], state.rig_state, state.last_time_ns)
-            prepared = prepare(state.times_ns, state.channels, spec, state.trust)
             rows = features_at(prepared, ends, spec)
             probs = model.scores(rows)
             blocked = gated_out(

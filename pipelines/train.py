@@ -61,7 +61,9 @@ class TrainConfig:
     dropout_copies: int = 1  # channel-dropout copies of every training well
     dropout_share: float = 0.5  # share of channels removed in a copy
     dropout_stride_s: float = 60.0  # rows of the copies are this far apart
-    dropout_noise: float = 0.0  # extra sensor noise in copies, x each channel's own noise
+    # extra sensor noise in copies: up to this x each channel's own noise (drawn per copy),
+    # so that roughness features do not stand for an accident on a noisier rig
+    dropout_noise: float = 1.5
     analogue_stride_s: float = 120.0  # accident windows kept in the analogue database
     analogue_normals: int = 1500
     pair_columns: int = 40  # features of the pairwise similarity model (classifier's top gain)
@@ -422,7 +424,7 @@ def train_model(
                 rng,
                 share=cfg.dropout_share,
                 resample=bool(rng.random() < 0.5),
-                noise=cfg.dropout_noise,
+                noise=float(rng.uniform(0.0, cfg.dropout_noise)),
             )
             parts.append(
                 well_rows(
@@ -521,6 +523,7 @@ def train_model(
             "augmentation": {
                 "dropout_copies": cfg.dropout_copies,
                 "dropout_share": cfg.dropout_share,
+                "dropout_noise_max": cfg.dropout_noise,
                 "derived_channels": list(DERIVED_CHANNELS),
             },
             "config": asdict(cfg),

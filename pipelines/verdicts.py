@@ -36,7 +36,7 @@ from models.analogues import (
     snippet_window,
 )
 from models.artifact import NORMAL, ModelArtifact
-from models.features import decision_ends, features_at, prepare
+from models.features import WARMUP_S, decision_ends, features_at, prepare
 from models.rigstate import RigState
 from pipelines.batch import TelemetryBatch, datetime_to_ns, ns_to_datetime, ns_to_iso
 from pipelines.evaluate import LOOKBACK
@@ -55,8 +55,9 @@ DISMISS_TOLERANCE_S = 60.0  # a window must end this close to its target time
 
 
 def _read(conn: Connection, model: ModelArtifact, well_id: str, lo_ns: int, hi_ns: int):
-    """Stored telemetry covering the windows ending in [lo_ns, hi_ns] and their snippets."""
-    before = max(model.spec.max_window, SNIPPET_BEFORE_S) * NS
+    """Stored telemetry covering the windows ending in [lo_ns, hi_ns] and their snippets,
+    from far enough back for the well's running state (``WARMUP_S``)."""
+    before = int((max(model.spec.max_window, SNIPPET_BEFORE_S) + WARMUP_S) * NS)
     return telemetry_store.read_range(
         conn, well_id=well_id, start_ns=lo_ns - before, end_ns=hi_ns + SNIPPET_AFTER_S * NS
     )

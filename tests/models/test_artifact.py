@@ -74,4 +74,4 @@ def test_the_bundled_model_ships_analogues_and_held_out_metrics() -> None:
     assert model.analogues is not None and len(model.analogues) > 1000
     assert "recall" in model.meta["metrics"]["heldout"]["all"]
     size = sum(p.stat().st_size for p in BUNDLED_DIR.iterdir())
-    assert size < 10 * 1024 * 1024
+    assert size < 16 * 1024 * 1024  # 32 training wells: ~8,500 analogue windows

@@ -3,10 +3,12 @@ import pandas as pd
 import pytest
 
 from models.features import (
+    BASELINE_TAU_S,
     EDGE_SECONDS,
     MAX_STEP_S,
     RETURNS_TRUST_S,
     SCALES,
+    Baseline,
     FeatureSpec,
     ReturnsTrust,
     decision_ends,
@@ -140,3 +142,63 @@ def test_a_flow_out_sensor_in_the_wrong_unit_stays_out_of_detection() -> None:
     assert np.isnan(row["FLOWDIFF__mean__window_300"])
     assert row["MFOA__nanshare__window_300"] == 1.0
     assert np.isfinite(row["MFIA__mean__window_300"])
+
+
+def test_the_channel_baseline_is_pandas_time_weighted_ewm_and_equal_when_fed_in_pieces() -> None:
+    times, channels = irregular_well()
+    times = times.copy()
+    times[1500:] += 5 * 3600 * NS  # a five-hour gap in the data
+    spec = FeatureSpec(windows=(300,))
+    prepared = prepare(times, channels, spec)
+    assert prepared.baseline is not None
+    col = spec.channels.index("HKLA")
+    series = pd.Series(channels["HKLA"], index=pd.to_datetime(times, unit="ns"))
+    expected = series.ewm(
+        halflife=pd.Timedelta(seconds=BASELINE_TAU_S * np.log(2)), times=series.index
+    ).mean()
+    np.testing.assert_allclose(prepared.baseline[:, col], expected.to_numpy(), rtol=1e-9)
+    live = Baseline(spec.channels)
+    pieces = [
+        live.update(times[lo : lo + 37], prepared.matrix[lo : lo + 37])
+        for lo in range(0, times.size, 37)
+    ]
+    np.testing.assert_allclose(np.vstack(pieces), prepared.baseline, rtol=1e-12, atol=1e-12)
+
+
+def test_a_buffer_prepared_piece_by_piece_equals_the_whole_well_prepared_at_once() -> None:
+    times, channels = irregular_well()
+    channels["DBTM"] = np.linspace(1000.0, 1100.0, times.size)  # moving: rig states look back
+    spec = FeatureSpec(windows=(300,))
+    whole = prepare(times, channels, spec)
+    trust, baseline = ReturnsTrust(), Baseline(spec.channels)
+    live = None
+    for lo in range(0, times.size, 37):
+        piece = slice(lo, lo + 37)
+        part = {k: v[piece] for k, v in channels.items()}
+        trust.update(times[piece], part)
+        live = prepare(times[piece], part, spec, trust, baseline, after=live, keep_ns=900 * NS)
+    assert live is not None
+    tail = slice(times.size - live.times_ns.size, None)
+    np.testing.assert_array_equal(live.times_ns, times[tail])
+    np.testing.assert_array_equal(live.states, whole.states[tail])
+    for name in ("matrix", "baseline", "steps"):
+        np.testing.assert_allclose(getattr(live, name), getattr(whole, name)[tail], rtol=1e-12)
+    end = times.size - 1
+    np.testing.assert_allclose(
+        features_at(live, [live.times_ns.size - 1], spec),
+        features_at(whole, [end], spec),
+        rtol=1e-9,
+        atol=1e-12,
+    )
+
+
+def test_basedev_is_the_window_mean_against_the_baseline_at_the_window_start() -> None:
+    times, channels = irregular_well()
+    spec = FeatureSpec(windows=(300,))
+    prepared = prepare(times, channels, spec)
+    row = dict(zip(spec.names(), features_at(prepared, [2999], spec)[0], strict=True))
+    start = int(np.searchsorted(times, times[2999] - 300 * NS, side="right"))
+    base = prepared.baseline[start, spec.channels.index("SPPA")]
+    mean = channels["SPPA"][start:3000].mean()
+    expected = (mean - base) / (abs(base) + SCALES["SPPA"])
+    assert row["SPPA__basedev__window_300"] == pytest.approx(expected, rel=1e-9)

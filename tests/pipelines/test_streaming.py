@@ -102,3 +102,19 @@ def test_the_analogue_detector_decides_by_pairwise_similarity_to_past_accidents(
         sims = [a["similarity"] for a in alert.analogues]
         assert len(sims) == 5 and sims == sorted(sims, reverse=True)
         assert all(a["type"] != "normal" for a in alert.analogues)
+
+
+def test_a_model_with_other_features_swapped_in_mid_stream_decides_at_once(
+    small_model, other_spec_model, sim_wells
+) -> None:
+    batch = TelemetryBatch.from_frame(sim_wells[0].frame.iloc[: 2 * 3600])
+    engine = StreamEngine(small_model, stride_s=10.0)
+    first, second = batch.select(slice(0, 3600)), batch.select(slice(3600, None))
+    engine.feed("W", first)
+    engine.set_model(other_spec_model)
+    result = engine.feed("W", second.select(slice(0, 60)))
+    assert result.decisions  # the buffer was prepared again for the new model's features
+    state = engine.well("W")
+    assert state.prepared is not None
+    assert state.prepared.matrix.shape == (state.times_ns.size, len(other_spec_model.spec.channels))
+    assert state.prepared.times_ns[-1] == second.times_ns[59]

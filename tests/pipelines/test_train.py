@@ -225,3 +225,48 @@ def test_alerts_are_counted_right_inside_their_types_window_and_wrong_inside_ano
         Alert("V", t0 + timedelta(hours=5), "kick", 0.9),  # another well: a false alarm
     ]
     assert typed_alerts(alerts, accidents, "kick") == (1, 1)
+
+
+def test_the_false_alarm_budget_is_shared_and_spent_where_it_catches_most_accidents() -> None:
+    from datetime import UTC, datetime
+
+    from pipelines.calibrate import calibrate_fast
+    from pipelines.evaluate import Accident
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    step_ns = 30 * 1_000_000_000
+    times = datetime_to_ns(t0) + np.arange(20 * 2880) * step_ns  # 20 days, every 30 s
+    hours = (times - times[0]) / 3.6e12
+    p = {"kick": np.zeros(times.size), "washout": np.zeros(times.size)}
+    accidents = []
+
+    def bump(kind: str, at_h: float, value: float, accident: bool) -> None:
+        p[kind][(hours >= at_h) & (hours < at_h + 0.2)] = value
+        if accident:
+            start = t0 + timedelta(hours=at_h)
+            accidents.append(Accident("W", kind, start, start + timedelta(minutes=30)))
+
+    bump("kick", 24, 0.9, True)  # found at any threshold
+    bump("kick", 72, 0.5, True)  # the two weak kicks cost one false alarm ...
+    bump("kick", 120, 0.5, True)
+    bump("kick", 300, 0.55, False)  # ... this one
+    bump("washout", 48, 0.9, True)
+    bump("washout", 168, 0.45, True)  # the weak washout costs one false alarm too
+    bump("washout", 400, 0.5, False)
+    decisions = {"W": (times, p, [frozenset()] * times.size)}
+    monitored = {"W": (t0, t0 + timedelta(days=20))}
+
+    def calibrate(budget: float) -> dict[str, float]:
+        thresholds, _ = calibrate_fast(
+            decisions, accidents, monitored, ["kick", "washout"],
+            budget_per_day=budget, k=1, n=1, cooldown_s=1800.0,
+        )  # fmt: skip
+        return thresholds
+
+    # no false alarm allowed: both types above their normal bumps
+    assert calibrate(0.0) == {"kick": 0.575, "washout": 0.525}
+    # one false alarm in the ~19 days outside accident windows: spent on kick (2 accidents
+    # for it), not washout (1); of equal thresholds the highest
+    assert calibrate(0.06) == {"kick": 0.5, "washout": 0.525}
+    # two: both
+    assert calibrate(0.11) == {"kick": 0.5, "washout": 0.45}
