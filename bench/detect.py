@@ -48,10 +48,7 @@ def main() -> int:
 
     def update(upto: int) -> None:  # the well's samples up to index upto arrive
         nonlocal done
-        part = batch.select(slice(done, upto + 1))
-        state.append(part, keep)
-        state.trust.update(part.times_ns, part.channels)
-        state.prepare(len(part), spec, keep)
+        state.add(batch.select(slice(done, upto + 1)), spec, keep)
         done = upto + 1
 
     update(int(warm[-1]))

@@ -107,11 +107,13 @@ class WellState:
         self.times_ns = times[cut:]
         self.channels = {name: values[cut:] for name, values in merged.items()}
 
-    def prepare(self, n_new: int, spec: FeatureSpec, keep_ns: int) -> Prepared:
-        """The prepared buffer after the last ``n_new`` samples were appended: only they are
-        prepared (a model with another feature spec prepares the whole buffer afresh, its
-        baselines starting from there)."""
-        new = slice(self.times_ns.shape[0] - n_new, None)
+    def add(self, batch: TelemetryBatch, spec: FeatureSpec, keep_ns: int) -> Prepared:
+        """Take a batch of new samples: into the rolling buffer, the flow-out trust and the
+        prepared buffer (only the new samples are prepared; a model with another feature
+        spec prepares the whole buffer afresh, its baselines starting from there)."""
+        self.append(batch, keep_ns)
+        self.trust.update(batch.times_ns, batch.channels)
+        new = slice(self.times_ns.shape[0] - len(batch), None)
         times, channels = self.times_ns[new], {k: v[new] for k, v in self.channels.items()}
         if self.prepared is None or self.prepared_spec != spec:
             self.baseline = Baseline(spec.channels)
@@ -196,10 +198,7 @@ class StreamEngine:
             if len(batch) == 0:
                 return FeedResult(0, late, [], [], state.rig_state, last)
             spec = model.spec
-            keep_ns = int((spec.max_window + PIECE_S) * NS)
-            state.append(batch, keep_ns)
-            state.trust.update(batch.times_ns, batch.channels)
-            prepared = state.prepare(len(batch), spec, keep_ns)
+            prepared = state.add(batch, spec, int((spec.max_window + PIECE_S) * NS))
             ends = decision_ends(state.times_ns, self.stride_s, after_ns=state.last_decided_ns)
             if ends.size == 0:
                 return FeedResult(len(batch), late, [], [], state.rig_state, state.last_time_ns)
