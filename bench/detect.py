@@ -5,8 +5,9 @@
 Replays four hours of one simulated well and times, per decision (one 10-s update of the
 well's rolling buffer, as a rig streaming every few seconds gives): the window features
 (the new samples appended to the well's state and prepared, ``features_at`` for the
-decision), one-row model prediction, and the analogue search when the model has an
-analogue database; then the whole live path (``StreamEngine.feed``) with 60-s batches.
+decision), one-row model prediction (``models.trees``; XGBoost's own for comparison) and
+the analogue search when the model has an analogue database; then the whole live path
+(``StreamEngine.feed``) with 60-s batches.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def main() -> int:
         done = upto + 1
 
     update(int(warm[-1]))
-    feat_s, model_s, search_s = [], [], []
+    feat_s, model_s, xgb_s, search_s = [], [], [], []
     rows = []
     for end in ends:
         t0 = time.perf_counter()
@@ -65,6 +66,8 @@ def main() -> int:
         if model.analogues is not None:
             model.analogues.search(row[0], top=5)
         t3 = time.perf_counter()
+        model.booster.inplace_predict(row, missing=np.nan)  # XGBoost itself, for comparison
+        xgb_s.append(time.perf_counter() - t3)
         feat_s.append(t1 - t0)
         model_s.append(t2 - t1)
         search_s.append(t3 - t2)
@@ -75,6 +78,7 @@ def main() -> int:
         f"median {np.median(feat_s) * 1e3:.3f} ms, p95 {np.percentile(feat_s, 95) * 1e3:.3f} ms"
     )
     print(f"model time per decision per well (one row): median {np.median(model_s) * 1e3:.3f} ms")
+    print(f"  the same row through XGBoost's inplace_predict: {np.median(xgb_s) * 1e3:.3f} ms")
     if model.pairwise is not None and model.analogues is not None:
         paper = model.with_detector("analogue")
         pair_s = []

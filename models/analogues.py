@@ -7,6 +7,15 @@ per feature (training mean and standard deviation; missing values sit at the mea
 searched by brute-force Euclidean distance in numpy — fine up to ~10^5 windows (BRIEF §7);
 past that an approximate-nearest-neighbour library takes over.
 
+The distance can be taken in a **learned space**: per-feature ``weights`` (non-negative,
+scaled so that their squares sum to the number of features, so no weights = all ones)
+multiply the standardised differences, ``|w * (q - v)|``. :func:`gain_weights` derives them
+from the classifier's trees (each feature's share of the total gain;
+``bench/analogues.py`` measured the choice), so the analogues of an alert are the windows
+that are close in the features the classifier decides by, not in the hundreds it ignores.
+The weights touch only the search: ``vectors`` and :meth:`AnalogueDB.standardise` stay as
+they are (the pairwise detector reads them).
+
 Stored next to the model as ``analogues.npz`` (arrays, no pickles: loaded with
 ``allow_pickle=False``), ``analogues.json`` (the records) and, for models trained with the raw
 telemetry at hand, ``analogues_snippets.npz``: the key channels of the training wells every
@@ -27,9 +36,12 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import xgboost as xgb
 
 NPZ_FILE = "analogues.npz"
 JSON_FILE = "analogues.json"
@@ -183,6 +195,101 @@ class Snippets:
         )
 
 
+# How a feature's total gain becomes its distance weight: the gain share to a power (the
+# weight multiplies the standardised difference, so a feature adds weight^2 * diff^2 to the
+# squared distance); 0 for features the trees never split on. bench/analogues.py measures them.
+GAIN_TRANSFORMS: dict[str, float] = {
+    "used": 0.0,  # 1 for every feature the trees split on
+    "fourth_root": 0.25,
+    "sqrt": 0.5,  # squared distance weighted by gain share
+    "share": 1.0,  # weight = gain share
+    "share^1.5": 1.5,
+    "share^2": 2.0,
+}
+# The best same-type share of leave-one-well-out analogues from 15 min before an accident's
+# start on (bundled-v4: 0.64 unweighted, 0.68 sqrt, 0.73 share, 0.73 share^1.5, 0.72 share^2).
+DEFAULT_GAIN_TRANSFORM = "share"
+
+
+def gain_weights(
+    booster: xgb.Booster, names: Sequence[str], transform: str = DEFAULT_GAIN_TRANSFORM
+) -> np.ndarray:
+    """Distance weights (features,) from ``booster``'s total gain per feature, in ``names``
+    order: the gain share to the power ``GAIN_TRANSFORMS[transform]``; a feature the trees
+    never split on weighs 0. Not normalised (:class:`AnalogueDB` does that)."""
+    if transform not in GAIN_TRANSFORMS:
+        raise ValueError(f"transform {transform!r} is not one of {sorted(GAIN_TRANSFORMS)}")
+    booster_names = booster.feature_names
+    if booster_names is not None and list(booster_names) != list(names):
+        raise ValueError("the booster's feature names are not the model's")
+    score = booster.get_score(importance_type="total_gain")
+    gain = np.zeros(len(names))
+    for i, name in enumerate(names):
+        value = score.get(name if booster_names is not None else f"f{i}", 0.0)
+        gain[i] = float(sum(value)) if isinstance(value, list) else float(value)
+    gain = np.where(np.isfinite(gain) & (gain > 0), gain, 0.0)
+    if not gain.any():
+        raise ValueError("the booster splits on no feature: no gain to weigh by")
+    share = gain / gain.sum()
+    return np.where(gain > 0, np.power(share, GAIN_TRANSFORMS[transform]), 0.0)
+
+
+def normalise_weights(weights: np.ndarray, features: int) -> np.ndarray:
+    """Non-negative finite ``weights`` scaled so that their squares sum to ``features``
+    (all ones stay all ones), float64."""
+    w = np.asarray(weights, dtype=np.float64).ravel()
+    if w.size != features:
+        raise ValueError(f"{w.size} weights for {features} features")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError("weights must be finite and non-negative")
+    total = float(w @ w)
+    if total <= 0.0:
+        raise ValueError("all weights are zero")
+    if (w == w[0]).all():
+        return np.ones(features)  # exactly the unweighted distance
+    return w * np.sqrt(features / total)
+
+
+@dataclass(frozen=True, eq=False)
+class _Space:
+    """What a search reads, consistent with itself: the (weighted) columns of the stored
+    vectors, their squared norms and the records."""
+
+    source: np.ndarray  # the ``vectors`` array this was computed from
+    columns: np.ndarray | None  # positions of the features with weight > 0; None = all
+    weights: np.ndarray | None  # their weights (float32); None = unweighted
+    vectors: np.ndarray  # (windows x columns) float32, weighted
+    norms: np.ndarray  # (windows,) float64, squared norms of ``vectors``
+    records: list[dict[str, Any]]
+
+    @classmethod
+    def of(
+        cls, vectors: np.ndarray, weights: np.ndarray | None, records: list[dict[str, Any]]
+    ) -> _Space:
+        if weights is None or (weights == 1.0).all():
+            columns, w, searched = None, None, vectors
+        else:
+            columns = np.flatnonzero(weights > 0)
+            w = weights[columns].astype(np.float32)
+            searched = (vectors[:, columns] * w).astype(np.float32)
+        v = searched.astype(np.float64)
+        return cls(vectors, columns, w, searched, np.einsum("ij,ij->i", v, v), records)
+
+    def project(self, z: np.ndarray) -> np.ndarray:
+        """Standardised query vector(s) into the searched space."""
+        z = np.asarray(z, dtype=np.float32)
+        if self.columns is None or self.weights is None:
+            return z
+        return np.asarray(z[..., self.columns] * self.weights, dtype=np.float32)
+
+    def distances(self, z: np.ndarray) -> np.ndarray:
+        """Distance from one standardised vector to every stored window
+        (|v|^2 - 2 v.q + |q|^2 with the cached squared norms)."""
+        q = self.project(z)
+        d2 = self.norms - 2.0 * (self.vectors @ q).astype(np.float64) + float(q @ q)
+        return np.sqrt(np.maximum(d2, 0.0))
+
+
 @dataclass
 class AnalogueDB:
     vectors: np.ndarray  # (windows x features), standardised, float32, no NaN
@@ -190,13 +297,27 @@ class AnalogueDB:
     scale: np.ndarray  # (features,)
     records: list[dict[str, Any]]  # per window: well_id, time, type, time_to_start_s, rig_state
     snippets: Snippets | None = None  # the training wells' key channels, if shipped
+    # (features,) distance weights, normalised (squares sum to the feature count); None = 1
+    weights: np.ndarray | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _space: _Space | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._base = len(self.records)  # windows shipped with the model come first
+        if self.weights is not None:
+            self.weights = normalise_weights(self.weights, self.vectors.shape[1])
 
     def __len__(self) -> int:
         return int(self.vectors.shape[0])
+
+    def set_weights(self, weights: np.ndarray | None) -> None:
+        """Search with per-feature distance ``weights`` from now on (normalised here so that
+        their squares sum to the feature count; ``None``: unweighted). The weighted vectors
+        and their norms are computed at once."""
+        w = None if weights is None else normalise_weights(weights, self.vectors.shape[1])
+        with self._lock:
+            self.weights = w
+            self._space = _Space.of(self.vectors, w, self.records)
 
     def extend(self, rows: np.ndarray, records: list[dict[str, Any]]) -> None:
         """Append windows (raw feature rows) standardised with this database's mean and scale;
@@ -212,7 +333,7 @@ class AnalogueDB:
         with self._lock:
             self.vectors = np.vstack([self.vectors, added])
             self.records = [*self.records, *records]
-            self.__dict__.pop("_norms", None)
+            self._space = None
 
     def remove(self, drop: Callable[[dict[str, Any]], bool]) -> int:
         """Drop windows added by :meth:`extend` whose record ``drop`` selects (the model's
@@ -225,7 +346,7 @@ class AnalogueDB:
             if removed:
                 self.vectors = self.vectors[keep]
                 self.records = [r for r, k in zip(self.records, keep, strict=True) if k]
-                self.__dict__.pop("_norms", None)
+                self._space = None
         return removed
 
     def snippet(self, well_id: str, time_ns: int) -> dict[str, Any] | None:
@@ -255,37 +376,46 @@ class AnalogueDB:
         return np.clip(z, -10.0, 10.0).astype(np.float32)
 
     def distances(self, row: np.ndarray) -> np.ndarray:
-        """Euclidean distance from one feature row to every stored window
-        (|v|^2 - 2 v.q + |q|^2 with the stored windows' squared norms cached)."""
-        vectors, norms, _ = self._snapshot()
-        return self._distances(row, vectors, norms)
+        """Distance from one raw feature row to every stored window: the Euclidean norm of
+        ``weights * (standardised row - stored vector)`` (weights 1 when unweighted)."""
+        return self._snapshot().distances(self.standardise(row)[0])
 
-    def _snapshot(self) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
-        """Vectors, their squared norms and records, consistent with each other."""
+    def _snapshot(self) -> _Space:
+        """The searched space, computed again after the vectors or weights changed."""
         with self._lock:
-            vectors, records = self.vectors, self.records
-            norms = self.__dict__.get("_norms")
-            if norms is None or norms.shape[0] != vectors.shape[0]:
-                v = vectors.astype(np.float64)
-                norms = self.__dict__["_norms"] = np.einsum("ij,ij->i", v, v)
-        return vectors, norms, records
-
-    def _distances(self, row: np.ndarray, vectors: np.ndarray, norms: np.ndarray) -> np.ndarray:
-        q = self.standardise(row)[0]
-        d2 = norms - 2.0 * (vectors @ q).astype(np.float64) + float(q @ q)
-        return np.sqrt(np.maximum(d2, 0.0))
+            space = self._space
+            if space is None or space.source is not self.vectors:
+                space = self._space = _Space.of(self.vectors, self.weights, self.records)
+        return space
 
     def search(self, row: np.ndarray, top: int = 5) -> list[dict[str, Any]]:
-        """The ``top`` nearest windows, nearest first, with ``similarity`` in (0, 1]."""
-        vectors, norms, records = self._snapshot()
-        if vectors.shape[0] == 0:
+        """The ``top`` nearest windows to one raw feature row, nearest first, with
+        ``similarity`` in (0, 1]."""
+        return self.search_standardised(self.standardise(row)[0], top=top)
+
+    def search_standardised(
+        self, z: np.ndarray, top: int = 5, candidates: np.ndarray | None = None
+    ) -> list[dict[str, Any]]:
+        """:meth:`search` for an already standardised vector ``z`` (features,), e.g. a
+        stored one; ``candidates`` (bool per stored window) restricts the windows searched."""
+        space = self._snapshot()
+        d = space.distances(z)
+        if candidates is not None:
+            candidates = np.asarray(candidates, dtype=bool)
+            if candidates.shape != d.shape:
+                raise ValueError(f"{candidates.size} candidate flags for {d.size} windows")
+            d = np.where(candidates, d, np.inf)
+        k = min(top, int(np.isfinite(d).sum()))
+        if k <= 0:
             return []
-        d = self._distances(row, vectors, norms)
-        k = min(top, len(d))
         idx = np.argpartition(d, k - 1)[:k]
         idx = idx[np.argsort(d[idx], kind="stable")]
-        dim = max(1, vectors.shape[1])
-        return [{**records[i], "similarity": float(1.0 / (1.0 + d[i] / np.sqrt(dim)))} for i in idx]
+        # weights normalised to sum(w^2) = features keep the scale of the unweighted distance
+        dim = max(1, self.vectors.shape[1])
+        return [
+            {**space.records[i], "similarity": float(1.0 / (1.0 + d[i] / np.sqrt(dim)))}
+            for i in idx
+        ]
 
     def save(self, out_dir: Path) -> list[Path]:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,8 @@ The computation has two steps:
 
 1. ``prepare`` turns raw channels into a sample matrix: the base channels, physics-derived
    channels computed per sample (flow out minus flow in, standpipe pressure per flow^1.8,
-   torque per WOB, ROP per WOB) and the rig state code of every sample.
+   torque per WOB, ROP per WOB, hookload against its rig state's expectation) and the rig state
+   code of every sample.
 2. ``features_at`` summarises, for each decision sample, the samples inside each window that
    ends at that sample (by time, so irregular sampling is handled) into aggregated statistics.
 
@@ -43,7 +44,7 @@ BASE_CHANNELS: tuple[str, ...] = (
     "ROPA",
     "DBTM",
 )
-DERIVED_CHANNELS: tuple[str, ...] = ("FLOWDIFF", "SPPFLOW", "TQWOB", "ROPWOB")
+DERIVED_CHANNELS: tuple[str, ...] = ("FLOWDIFF", "SPPFLOW", "TQWOB", "ROPWOB", "OVERPULL")
 
 # Typical magnitude of each channel in internal units; relative changes are divided by
 # (|mean| + scale) so that near-zero channels do not explode.
@@ -65,6 +66,7 @@ SCALES: dict[str, float] = {
     "SPPFLOW": 0.05,
     "TQWOB": 0.02,
     "ROPWOB": 0.05,
+    "OVERPULL": 20.0,
 }
 
 CALCULATORS: tuple[str, ...] = (
@@ -152,14 +154,40 @@ class FeatureSpec:
         return spec
 
 
-def _stack_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a`` on top of ``b``, keeping a column-major layout for 2-D arrays."""
-    if a.ndim == 1:
-        return np.concatenate([a, b])
-    out = np.empty((a.shape[0] + b.shape[0], *a.shape[1:]), order="F")
-    out[: a.shape[0]] = a
-    out[a.shape[0] :] = b
-    return out
+class RowBuffer:
+    """Rows appended at the end and dropped from the front, kept in storage with spare
+    capacity: an append copies only the new rows (the kept ones move once the storage's end
+    is reached, amortised over its capacity). ``values`` is a view that stays valid until
+    the next ``extend``; 2-D storage is column-major, so window reductions stay contiguous."""
+
+    def __init__(self, rows: np.ndarray) -> None:
+        self._data = np.empty((max(64, 2 * rows.shape[0]), *rows.shape[1:]), rows.dtype, "F")
+        self._lo, self._hi = 0, rows.shape[0]
+        self._data[: self._hi] = rows
+
+    @property
+    def values(self) -> np.ndarray:
+        return self._data[self._lo : self._hi]
+
+    def __len__(self) -> int:
+        return self._hi - self._lo
+
+    def drop(self, count: int) -> None:
+        """Forget the ``count`` oldest rows."""
+        self._lo = min(self._hi, self._lo + count)
+
+    def extend(self, rows: np.ndarray) -> None:
+        """Append ``rows``."""
+        size, n = self._hi - self._lo, rows.shape[0]
+        if self._hi + n > self._data.shape[0]:
+            data = self._data
+            if 2 * (size + n) > data.shape[0]:  # more than half full: grow
+                shape = (2 * (size + n), *data.shape[1:])
+                data = np.empty(shape, self._data.dtype, "F")
+            data[:size] = self._data[self._lo : self._hi]
+            self._data, self._lo, self._hi = data, 0, size
+        self._data[self._hi : self._hi + n] = rows
+        self._hi += n
 
 
 @dataclass
@@ -174,32 +202,36 @@ class Prepared:
     steps: np.ndarray | None = None  # abs_steps of the matrix, where meanabschange is used
     filled: np.ndarray | None = None  # each channel's last valid value (for the next steps)
     last: tuple[int, dict[str, float]] | None = None  # the last sample as sent (rig states)
+    _store: dict[str, RowBuffer] | None = field(default=None, repr=False, compare=False)
 
     def extended(self, new: Prepared, keep_ns: int | None) -> Prepared:
         """These samples followed by ``new``, without those older than ``keep_ns`` before
-        the newest."""
-        times = np.concatenate([self.times_ns, new.times_ns])
+        the newest. The result keeps its arrays in ``RowBuffer`` storage that its own
+        ``extended`` reuses: a buffer extended again must not be read afterwards."""
+        store = self._store
+        if store is None:
+            store = {name: RowBuffer(getattr(self, name)) for name in self._rows()}
+        for name in self._rows():
+            store[name].extend(getattr(new, name))
+        times = store["times_ns"].values
         cut = (
             0
             if keep_ns is None or times.size == 0
             else int(np.searchsorted(times, times[-1] - keep_ns, side="left"))
         )
-
-        def join(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-            return _stack_rows(a[cut:], b) if cut <= a.shape[0] else b[cut - a.shape[0] :]
-
-        def join_optional(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
-            return None if a is None or b is None else join(a, b)
-
+        for buffer in store.values():
+            buffer.drop(cut)
         return Prepared(
-            times[cut:],
-            join(self.matrix, new.matrix),
-            join(self.states, new.states),
-            join_optional(self.baseline, new.baseline),
-            join_optional(self.steps, new.steps),
-            new.filled,
-            new.last if new.last is not None else self.last,
+            **{name: store[name].values for name in self._rows()},
+            filled=new.filled,
+            last=new.last if new.last is not None else self.last,
+            _store=store,
         )
+
+    def _rows(self) -> list[str]:
+        """The fields that hold one row per sample (optional ones where present)."""
+        names = ["times_ns", "matrix", "states", "baseline", "steps"]
+        return [name for name in names if getattr(self, name) is not None]
 
 
 def _derived(name: str, channels: dict[str, np.ndarray], n: int) -> np.ndarray:
@@ -219,7 +251,28 @@ def _derived(name: str, channels: dict[str, np.ndarray], n: int) -> np.ndarray:
             if num is None or wob is None:
                 return nan
             return np.where(wob > 20.0, num / wob, np.nan)
+        if name == "OVERPULL":  # needs the rig states: filled in by ``prepare``
+            return nan
     raise KeyError(name)
+
+
+def overpull(
+    times_ns: np.ndarray, hookload: np.ndarray | None, states: np.ndarray, baseline: Baseline
+) -> np.ndarray:
+    """Hookload minus what the rig state predicts: the well's slow baseline of hookload
+    over the samples in the same rig state (this one included), so a pick-up is compared
+    with the pick-ups before it and a static string with the static string. Positive:
+    overpull, drag building up (stuck pipe); negative: string weight lost (twist-off).
+    ``baseline.by_state`` is the running per-state baseline (live: one per well)."""
+    n = times_ns.shape[0]
+    if hookload is None:
+        return np.full(n, np.nan)
+    rows = np.arange(n)
+    by_state = np.full((n, len(STATE_NAMES)), np.nan)
+    by_state[rows, states] = hookload
+    if baseline.by_state is None:
+        baseline.by_state = Baseline(STATE_NAMES, baseline.tau_s)
+    return hookload - baseline.by_state.update(times_ns, by_state)[rows, states]
 
 
 # A flow-out sensor is used only once it has agreed with flow in: this many seconds of
@@ -286,6 +339,8 @@ class Baseline:
     s: np.ndarray | None = None  # decayed sum of values, per channel
     w: np.ndarray | None = None  # decayed sum of weights, per channel
     last_ns: int | None = None
+    # hookload per rig state (``OVERPULL``): one column per state code, created when needed
+    by_state: Baseline | None = None
 
     def update(self, times_ns: np.ndarray, matrix: np.ndarray) -> np.ndarray:
         """The baseline after each of these samples, which follow every sample seen so far."""
@@ -362,6 +417,9 @@ def prepare(
         states = rig_states(ctx_times, ctx, spec.thresholds)[1:]
     else:
         states = rig_states(times_ns, channels, spec.thresholds)
+    if "OVERPULL" in spec.channels:
+        column = spec.channels.index("OVERPULL")
+        matrix[:, column] = overpull(times_ns, channels.get("HKLA"), states, baseline)
     last = None
     if times_ns.size:
         last = (int(times_ns[-1]), {k: float(v[-1]) for k, v in channels.items()})

@@ -22,6 +22,7 @@ from models.features import (
     FeatureSpec,
     Prepared,
     ReturnsTrust,
+    RowBuffer,
     decision_ends,
     features_at,
     prepare,
@@ -74,8 +75,6 @@ class FeedResult:
 class WellState:
     """Rolling buffer of one well's most recent samples plus its alert state."""
 
-    times_ns: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    channels: dict[str, np.ndarray] = field(default_factory=dict)
     last_decided_ns: int | None = None
     rig_state: str | None = None
     alert_state: AlertState = field(default_factory=AlertState)
@@ -84,28 +83,40 @@ class WellState:
     prepared: Prepared | None = None  # the buffer's samples ready for windowing
     prepared_spec: FeatureSpec | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _times: RowBuffer = field(default_factory=lambda: RowBuffer(np.empty(0, dtype=np.int64)))
+    _channels: dict[str, RowBuffer] = field(default_factory=dict)
+
+    @property
+    def times_ns(self) -> np.ndarray:
+        """The buffer's sample times (a view, valid until the next append)."""
+        return self._times.values
+
+    @property
+    def channels(self) -> dict[str, np.ndarray]:
+        """The buffer's channels as sent (views, valid until the next append)."""
+        return {name: buffer.values for name, buffer in self._channels.items()}
 
     @property
     def last_time_ns(self) -> int | None:
-        return int(self.times_ns[-1]) if self.times_ns.size else None
+        return int(self.times_ns[-1]) if len(self._times) else None
 
     def append(self, batch: TelemetryBatch, keep_ns: int) -> None:
-        n_old, n_new = self.times_ns.shape[0], len(batch)
-        names = set(self.channels) | set(batch.channels)
-        merged: dict[str, np.ndarray] = {}
-        for name in names:
-            old = self.channels.get(name)
-            new = batch.channels.get(name)
-            merged[name] = np.concatenate(
-                [
-                    old if old is not None else np.full(n_old, np.nan),
-                    new if new is not None else np.full(n_new, np.nan),
-                ]
-            )
-        times = np.concatenate([self.times_ns, batch.times_ns])
+        """New samples at the end of the buffer; those older than ``keep_ns`` before the
+        newest are dropped. A channel not sent before is missing in the older samples, one
+        not sent now is missing in the new ones."""
+        n_old, n_new = len(self._times), len(batch)
+        for name, values in batch.channels.items():
+            if name not in self._channels:
+                self._channels[name] = RowBuffer(np.full(n_old, np.nan))
+            self._channels[name].extend(values)
+        for name, buffer in self._channels.items():
+            if name not in batch.channels:
+                buffer.extend(np.full(n_new, np.nan))
+        self._times.extend(batch.times_ns)
+        times = self._times.values
         cut = int(np.searchsorted(times, times[-1] - keep_ns, side="left"))
-        self.times_ns = times[cut:]
-        self.channels = {name: values[cut:] for name, values in merged.items()}
+        for buffer in (self._times, *self._channels.values()):
+            buffer.drop(cut)
 
     def add(self, batch: TelemetryBatch, spec: FeatureSpec, keep_ns: int) -> Prepared:
         """Take a batch of new samples: into the rolling buffer, the flow-out trust and the

@@ -40,7 +40,8 @@ const CHANNEL_NAMES = {
   HKLA: "hookload", WOBA: "WOB", TQA: "torque", RPMA: "rotary speed", SPPA: "standpipe pressure",
   CHKP: "choke pressure", MFIA: "flow in", MFOA: "flow out", MFOP: "flow out paddle", TVA: "pit volume",
   GASA: "gas", ROPA: "ROP", DBTM: "bit depth", FLOWDIFF: "flow out − flow in",
-  SPPFLOW: "SPP per flow^1.8", TQWOB: "torque / WOB", ROPWOB: "ROP / WOB", RIG: "rig state",
+  SPPFLOW: "SPP per flow^1.8", TQWOB: "torque / WOB", ROPWOB: "ROP / WOB",
+  OVERPULL: "hookload vs its rig state (overpull)", RIG: "rig state",
 };
 const CALC_NAMES = {
   mean: "mean", std: "variability", min: "minimum", max: "maximum", slope: "trend per min",

@@ -181,12 +181,14 @@ def test_snippets_round_trip_without_pickles_and_cover_only_their_span(tmp_path:
     db, _ = database(n=4)
     db.snippets = snippets
     assert [p.name for p in db.save(tmp_path)][-1] == "analogues_snippets.npz"
-    loaded = AnalogueDB.load(tmp_path)
-    got = loaded.snippets.at("W", 3600 * ns)
+    loaded = AnalogueDB.load(tmp_path).snippets
+    assert loaded is not None
+    got = loaded.at("W", 3600 * ns)
     np.testing.assert_array_equal(got, snippet_at(times, channels, 3600 * ns))
-    assert loaded.snippets.series["W"][1].shape[1] == (4800 - 1800) // 30 + 1
-    assert np.isnan(loaded.snippets.at("W", 2000 * ns)[0][:50]).all()  # before the span
-    assert loaded.snippets.at("W", 100_000 * ns) is None
+    assert loaded.series["W"][1].shape[1] == (4800 - 1800) // 30 + 1
+    early = loaded.at("W", 2000 * ns)
+    assert early is not None and np.isnan(early[0][:50]).all()  # before the span
+    assert loaded.at("W", 100_000 * ns) is None
 
 
 def _ns(iso: str) -> int:
@@ -195,3 +197,142 @@ def _ns(iso: str) -> int:
     from pipelines.batch import datetime_to_ns
 
     return datetime_to_ns(datetime.fromisoformat(iso))
+
+
+# -- the learned (gain-weighted) distance ------------------------------------------------------
+
+
+def weighted(db: AnalogueDB, seed: int = 1, zero: tuple[int, ...] = (3,)) -> np.ndarray:
+    """Random distance weights with the ``zero`` features at 0, set on ``db``."""
+    w = np.asarray(np.random.default_rng(seed).uniform(0.1, 3.0, db.vectors.shape[1]))
+    w[list(zero)] = 0.0
+    db.set_weights(w)
+    assert db.weights is not None
+    return db.weights
+
+
+def reference_distances(db: AnalogueDB, row: np.ndarray) -> np.ndarray:
+    w = np.ones(db.vectors.shape[1]) if db.weights is None else db.weights
+    diff = db.standardise(row)[0].astype(np.float64) - db.vectors.astype(np.float64)
+    return np.linalg.norm(w * diff, axis=1)
+
+
+def test_the_weighted_distance_is_the_norm_of_the_weighted_standardised_differences() -> None:
+    db, rows = database()
+    w = weighted(db)
+    np.testing.assert_allclose(w @ w, db.vectors.shape[1])  # squares sum to the feature count
+    query = rows[17] * 1.1 + 0.3
+    expected = reference_distances(db, query)
+    np.testing.assert_allclose(db.distances(query), expected, rtol=1e-4, atol=1e-4)
+    found = db.search(query, top=5)
+    assert [r["time"] for r in found] == [f"t{i}" for i in np.argsort(expected)[:5]]
+    assert all(0.0 < r["similarity"] <= 1.0 for r in found)
+
+
+def test_unit_weights_search_exactly_like_the_unweighted_database() -> None:
+    db, rows = database()
+    before = db.distances(rows[3] + 1.0)
+    db.set_weights(np.full(db.vectors.shape[1], 7.0))  # normalised to ones
+    assert db.weights is not None
+    np.testing.assert_array_equal(db.weights, 1.0)
+    np.testing.assert_allclose(db.distances(rows[3] + 1.0), before, rtol=1e-5, atol=1e-5)
+
+
+def test_a_feature_with_weight_zero_does_not_change_the_ranking() -> None:
+    db, rows = database()
+    weighted(db, zero=(3,))
+    query = rows[17] + 0.01
+    moved = query.copy()
+    moved[3] = query[3] + 1e6  # far off in the ignored feature
+    assert [r["time"] for r in db.search(moved, top=10)] == [
+        r["time"] for r in db.search(query, top=10)
+    ]
+    np.testing.assert_allclose(db.distances(moved), db.distances(query), rtol=1e-6)
+    db.set_weights(None)  # unweighted, the same move does change the ranking
+    assert db.search(moved, top=10) != db.search(query, top=10)
+
+
+def test_the_weights_do_not_change_the_stored_vectors_or_the_standardisation() -> None:
+    db, rows = database()
+    vectors, z = db.vectors.copy(), db.standardise(rows[:5])
+    weighted(db)
+    np.testing.assert_array_equal(db.vectors, vectors)
+    np.testing.assert_array_equal(db.standardise(rows[:5]), z)
+
+
+def test_weights_that_are_negative_all_zero_or_of_another_width_are_refused() -> None:
+    db, _ = database(d=12)
+    for bad in (np.full(12, -1.0), np.zeros(12), np.ones(5), np.full(12, np.nan)):
+        with pytest.raises(ValueError, match="weights"):
+            db.set_weights(bad)
+
+
+def test_extended_windows_are_found_and_removed_ones_dropped_in_the_weighted_space() -> None:
+    db, rows = database()
+    weighted(db)
+    db.search(rows[0], top=3)  # caches the weighted vectors and their norms
+    new = rows[:2] * 3.0 + 7.0
+    db.extend(new, [{"time": f"x{i}", "type": "kick", "source": "confirmed"} for i in range(2)])
+    assert db.search(new[1], top=1)[0]["time"] == "x1"
+    np.testing.assert_allclose(
+        db.distances(new[0]), reference_distances(db, new[0]), rtol=1e-4, atol=1e-4
+    )
+    assert db.remove(lambda r: r.get("source") == "confirmed") == 2
+    assert "x1" not in [r["time"] for r in db.search(new[1], top=len(db))]
+    np.testing.assert_allclose(
+        db.distances(new[0]), reference_distances(db, new[0]), rtol=1e-4, atol=1e-4
+    )
+
+
+def test_a_standardised_search_leaves_out_the_windows_not_among_the_candidates() -> None:
+    db, _ = database()
+    wells = np.array([r["well_id"] for r in db.records])
+    found = db.search_standardised(db.vectors[42], top=5, candidates=wells != "W0")
+    assert found[0]["time"] != "t42" and all(r["well_id"] != "W0" for r in found)
+    assert db.search_standardised(db.vectors[42], top=1)[0]["time"] == "t42"
+    with pytest.raises(ValueError, match="candidate"):
+        db.search_standardised(db.vectors[0], candidates=np.ones(3, dtype=bool))
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_gain_weights_of_a_small_booster_are_zero_for_the_features_it_never_uses(
+    named: bool,
+) -> None:
+    import xgboost as xgb
+
+    from models.analogues import gain_weights
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 6))
+    x[:, [2, 4]] = 1.0  # constant: no split can use them
+    y = (x[:, 0] + 0.3 * x[:, 1] > 0).astype(float)
+    names = [f"feat{i}" for i in range(6)]
+    dm = xgb.DMatrix(x, label=y, feature_names=names if named else None)
+    booster = xgb.train(
+        {"objective": "binary:logistic", "max_depth": 2, "nthread": 1}, dm, num_boost_round=10
+    )
+    w = gain_weights(booster, names, "share")
+    assert w[2] == 0.0 and w[4] == 0.0
+    assert w[0] > w[1] > 0.0  # the deciding feature weighs most
+    np.testing.assert_allclose(w.sum(), 1.0)  # gain shares
+    np.testing.assert_allclose(gain_weights(booster, names, "used")[[0, 1, 2, 4]], [1, 1, 0, 0])
+
+
+def test_the_loaded_classifier_searches_by_its_gain_and_the_pairwise_search_is_unchanged() -> None:
+    from models.analogues import gain_weights, normalise_weights
+    from models.artifact import BUNDLED_DIR, load_model
+
+    model = load_model(BUNDLED_DIR)
+    db = model.analogues
+    assert db is not None and db.weights is not None
+    names = model.spec.names()
+    expected = normalise_weights(gain_weights(model.booster, names), len(names))
+    np.testing.assert_allclose(db.weights, expected)
+    row = db.vectors[100].astype(np.float64) * db.scale + db.mean
+    # |v|^2 - 2 v.q + |q|^2 in float32: ~1e-3 off at distance 0, distances here are ~20
+    np.testing.assert_allclose(db.distances(row), reference_distances(db, row), atol=1e-2)
+    assert model.search(row, top=5) == db.search(row, top=5)
+    paper = model.with_detector("analogue")
+    weighted_pairs = paper.search(row, top=5)
+    db.set_weights(None)
+    assert paper.search(row, top=5) == weighted_pairs

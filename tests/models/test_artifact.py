@@ -75,3 +75,24 @@ def test_the_bundled_model_ships_analogues_and_held_out_metrics() -> None:
     assert "recall" in model.meta["metrics"]["heldout"]["all"]
     size = sum(p.stat().st_size for p in BUNDLED_DIR.iterdir())
     assert size < 16 * 1024 * 1024  # 32 training wells: ~8,500 analogue windows
+
+
+def test_a_few_rows_are_predicted_by_the_numpy_trees_exactly_as_by_xgboost(small_model) -> None:
+    from models.artifact import NUMPY_TREES_MAX_ROWS
+
+    rng = np.random.default_rng(3)
+    analogues = small_model.analogues
+    assert analogues is not None
+    rows = analogues.vectors[:40].astype(np.float64) * analogues.scale + analogues.mean
+    rows[rng.random(rows.shape) < 0.2] = np.nan
+    assert rows.shape[0] <= NUMPY_TREES_MAX_ROWS
+    expected = small_model.booster.inplace_predict(rows, missing=np.nan)
+    np.testing.assert_allclose(small_model.predict_proba(rows), expected, rtol=1e-5, atol=1e-6)
+    for row in rows[:5]:  # one row at a time, as the live path decides
+        np.testing.assert_allclose(
+            small_model.predict_proba(row[None, :])[0],
+            small_model.booster.inplace_predict(row[None, :], missing=np.nan)[0],
+            rtol=1e-5,
+            atol=1e-6,
+        )
+    assert small_model._trees is not None  # the numpy path was taken

@@ -11,6 +11,7 @@ from models.features import (
     Baseline,
     FeatureSpec,
     ReturnsTrust,
+    RowBuffer,
     decision_ends,
     features_at,
     prepare,
@@ -181,8 +182,10 @@ def test_a_buffer_prepared_piece_by_piece_equals_the_whole_well_prepared_at_once
     tail = slice(times.size - live.times_ns.size, None)
     np.testing.assert_array_equal(live.times_ns, times[tail])
     np.testing.assert_array_equal(live.states, whole.states[tail])
-    for name in ("matrix", "baseline", "steps"):
-        np.testing.assert_allclose(getattr(live, name), getattr(whole, name)[tail], rtol=1e-12)
+    for name in ("matrix", "baseline", "steps"):  # OVERPULL: hookload (~1e3 kN) minus baseline
+        np.testing.assert_allclose(
+            getattr(live, name), getattr(whole, name)[tail], rtol=1e-12, atol=1e-9
+        )
     end = times.size - 1
     np.testing.assert_allclose(
         features_at(live, [live.times_ns.size - 1], spec),
@@ -202,3 +205,38 @@ def test_basedev_is_the_window_mean_against_the_baseline_at_the_window_start() -
     mean = channels["SPPA"][start:3000].mean()
     expected = (mean - base) / (abs(base) + SCALES["SPPA"])
     assert row["SPPA__basedev__window_300"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_a_row_buffer_holds_the_same_rows_as_concatenating_and_slicing() -> None:
+    rng = np.random.default_rng(4)
+    reference = rng.normal(size=(3, 4))
+    buffer = RowBuffer(reference)
+    for _ in range(300):  # enough appends to compact and to grow the storage several times
+        rows = rng.normal(size=(int(rng.integers(0, 40)), 4))
+        drop = int(rng.integers(0, 30))
+        buffer.extend(rows)
+        buffer.drop(drop)
+        reference = np.vstack([reference, rows])[drop:]
+        np.testing.assert_array_equal(buffer.values, reference)
+    assert len(buffer) == reference.shape[0]
+    assert buffer.values.strides[0] == buffer.values.itemsize  # each column contiguous
+
+
+def test_overpull_is_hookload_minus_pandas_ewm_of_the_hookload_in_the_same_rig_state() -> None:
+    times, channels = irregular_well()
+    channels["MFIA"][800:1400] = 0.0  # pumps off: another rig state
+    channels["HKLA"][2000:2100] = 300.0  # in slips: a connection
+    spec = FeatureSpec(windows=(300,))
+    prepared = prepare(times, channels, spec)
+    states = prepared.states
+    assert len(set(states.tolist())) >= 3
+    frame = pd.DataFrame(
+        {"h": channels["HKLA"], "state": states}, index=pd.to_datetime(times, unit="ns")
+    )
+    halflife = pd.Timedelta(seconds=BASELINE_TAU_S * np.log(2))
+    expected = frame.groupby("state")["h"].transform(
+        lambda g: g.ewm(halflife=halflife, times=g.index).mean()
+    )
+    got = prepared.matrix[:, spec.channels.index("OVERPULL")]
+    np.testing.assert_allclose(got, (frame["h"] - expected).to_numpy(), rtol=1e-9, atol=1e-9)
+    assert np.nanmax(np.abs(got)) > 1.0  # the hookload wanders: not trivially zero
