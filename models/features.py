@@ -25,7 +25,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from models.rigstate import STATE_NAMES, RigStateThresholds, rig_states
+from models.rigstate import RIG_CHANNELS, STATE_NAMES, RigStateThresholds, rig_states
 
 NS = 1_000_000_000
 
@@ -83,6 +83,18 @@ CALCULATORS: tuple[str, ...] = (
     "nanshare",
     "flat",
     "basedev",
+    "roughdev",
+)
+# The calculators a model is trained with by default: not the window's level (mean, min, max)
+# of a channel, because levels are the rig's, not the accident's -- a model that learned
+# "standpipe pressure above 30 MPa" or "rotary speed near 130" knows the training rigs, and
+# raised its false alarms on wells with other hydraulics (docs/detection.md, session 4).
+# Changes, trends, roughness and the drift from the well's own baseline carry the physics.
+# For the same reason roughness is taken against the channel's own usual roughness on this
+# well (``roughdev``), not in the sensor's units (``meanabschange``): a noisy rotary-speed
+# sensor on one rig looked like a twist-off all day.
+DEFAULT_CALCULATORS: tuple[str, ...] = tuple(
+    c for c in CALCULATORS if c not in ("mean", "min", "max", "meanabschange")
 )
 # Data-quality calculators: they describe the sensor, not the well, and stay defined when a
 # channel is missing from the window (nanshare = 1) -- the detector sees gaps and flat lines.
@@ -95,6 +107,9 @@ MIN_SAMPLES = 5
 # first sample. Slow drifts a window cannot see inside itself show here: standpipe pressure
 # per flow falling for hours (washout), ROP per WOB falling (bit balling), drag building up.
 BASELINE_TAU_S = 3600.0
+# ``roughdev``: the window's roughness against the slow baseline of the channel's absolute
+# steps (same time constant); the denominator never falls below this share of its scale.
+ROUGH_FLOOR = 1e-3
 BASELINE_CHUNK_S = 3600.0
 # History a batch caller reads before its first window so that the running state (flow-out
 # trust, baselines) is nearly what the live path had: the baseline's older weight is e^-3.
@@ -107,7 +122,7 @@ NAME_RE = re.compile(r"^(?P<channel>[A-Za-z0-9_.-]+?)__(?P<calc>[a-z_]+)__window
 class FeatureSpec:
     windows: tuple[int, ...] = (300, 1800)
     channels: tuple[str, ...] = BASE_CHANNELS + DERIVED_CHANNELS
-    calculators: tuple[str, ...] = CALCULATORS
+    calculators: tuple[str, ...] = DEFAULT_CALCULATORS
     rig_shares: bool = True
     thresholds: RigStateThresholds = field(default_factory=RigStateThresholds)
 
@@ -199,7 +214,8 @@ class Prepared:
     matrix: np.ndarray
     states: np.ndarray
     baseline: np.ndarray | None = None
-    steps: np.ndarray | None = None  # abs_steps of the matrix, where meanabschange is used
+    steps: np.ndarray | None = None  # abs_steps of the matrix (meanabschange, roughdev)
+    step_baseline: np.ndarray | None = None  # slow baseline of the steps (roughdev)
     filled: np.ndarray | None = None  # each channel's last valid value (for the next steps)
     last: tuple[int, dict[str, float]] | None = None  # the last sample as sent (rig states)
     _store: dict[str, RowBuffer] | None = field(default=None, repr=False, compare=False)
@@ -230,7 +246,7 @@ class Prepared:
 
     def _rows(self) -> list[str]:
         """The fields that hold one row per sample (optional ones where present)."""
-        names = ["times_ns", "matrix", "states", "baseline", "steps"]
+        names = ["times_ns", "matrix", "states", "baseline", "steps", "step_baseline"]
         return [name for name in names if getattr(self, name) is not None]
 
 
@@ -413,7 +429,11 @@ def prepare(
     if after is not None and after.last is not None:
         t0, raw = after.last
         ctx_times = np.concatenate([[t0], times_ns])
-        ctx = {k: np.concatenate([[raw.get(k, np.nan)], v]) for k, v in channels.items()}
+        ctx = {
+            k: np.concatenate([[raw.get(k, np.nan)], channels[k]])
+            for k in RIG_CHANNELS
+            if k in channels
+        }
         states = rig_states(ctx_times, ctx, spec.thresholds)[1:]
     else:
         states = rig_states(times_ns, channels, spec.thresholds)
@@ -423,14 +443,24 @@ def prepare(
     last = None
     if times_ns.size:
         last = (int(times_ns[-1]), {k: float(v[-1]) for k, v in channels.items()})
-    base = baseline.update(times_ns, matrix) if "basedev" in spec.calculators else None
-    steps = None
-    if "meanabschange" in spec.calculators:
+    steps = base = step_base = None
+    if "meanabschange" in spec.calculators or "roughdev" in spec.calculators:
         before = None if after is None else after.filled
         steps = abs_steps(matrix if before is None else np.vstack([before, matrix]))
         steps = steps if before is None else steps[1:]
+    # one baseline update for the channels (basedev) and their absolute steps (roughdev)
+    tracked = []
+    if "basedev" in spec.calculators:
+        tracked.append(matrix)
+    if steps is not None and "roughdev" in spec.calculators:
+        tracked.append(np.where(np.isfinite(matrix), steps, np.nan))
+    if tracked:
+        both = baseline.update(times_ns, np.hstack(tracked) if len(tracked) > 1 else tracked[0])
+        k = matrix.shape[1]
+        base = both[:, :k] if "basedev" in spec.calculators else None
+        step_base = both[:, -k:] if "roughdev" in spec.calculators else None
     filled = _last_valid(matrix, None if after is None else after.filled)
-    new = Prepared(times_ns, matrix, states, base, steps, filled, last)
+    new = Prepared(times_ns, matrix, states, base, steps, step_base, filled, last)
     if after is None:
         return new
     return after.extended(new, keep_ns)
@@ -473,12 +503,14 @@ def _window_stats(
     scales: np.ndarray,
     base: np.ndarray | None = None,
     steps: np.ndarray | None = None,
+    step_base: np.ndarray | None = None,
 ):
     """Statistics per column of x (samples x channels), NaN-aware. Returns (calcs x channels).
 
     ``t_s`` are seconds relative to the window's end, ascending; ``base`` the channels'
     baseline at the window's first sample (for ``basedev``), ``steps`` the window's rows of
-    ``abs_steps`` (for ``meanabschange``). Sums over the window are
+    ``abs_steps`` (for ``meanabschange`` and ``roughdev``), ``step_base`` the slow baseline
+    of the steps at the window's first sample (for ``roughdev``). Sums over the window are
     matrix products with the valid mask; the edge means only touch the first and last
     ``EDGE_SECONDS`` of samples."""
     valid = np.isfinite(x)
@@ -488,7 +520,8 @@ def _window_stats(
     xz = np.where(valid, x, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = xz.sum(axis=0) / n
-        dev = xz - mean * validf  # x - mean where valid, 0 elsewhere
+        dev = xz - mean  # then x - mean where valid, 0 elsewhere (in place: no second copy)
+        dev *= validf
         var = np.einsum("ij,ij->j", dev, dev) / n
         std = np.sqrt(var)
         out: dict[str, np.ndarray] = {"mean": mean, "std": std}
@@ -514,14 +547,21 @@ def _window_stats(
         out["rslope"] = slope / denom
         out["zlast"] = (last - mean) / (std + scales * 0.01)
         out["flat"] = (std < FLAT_STD).astype(np.float64)
-        if ("meanabschange" in calcs and steps is None) or ("basedev" in calcs and base is None):
-            raise ValueError("meanabschange and basedev need the prepared steps and baselines")
-        if steps is not None and "meanabschange" in calcs:
+        rough = "meanabschange" in calcs or "roughdev" in calcs
+        if (rough and steps is None) or ("basedev" in calcs and base is None):
+            raise ValueError("roughness and basedev need the prepared steps and baselines")
+        if "roughdev" in calcs and step_base is None:
+            raise ValueError("roughdev needs the prepared baseline of the steps")
+        if steps is not None and rough:
             # mean absolute difference between consecutive valid values (tsfresh's
             # mean_abs_change without the missing values): the first valid value's step
             # reaches outside the window and is left out
             first_step = steps[valid.argmax(axis=0), np.arange(steps.shape[1])]
             out["meanabschange"] = (steps.sum(axis=0) - first_step) / (n - 1)
+            if step_base is not None:
+                # roughness against the channel's usual roughness on this well (0: as usual)
+                floor = scales * ROUGH_FLOOR
+                out["roughdev"] = (out["meanabschange"] - step_base) / (step_base + floor)
         if base is not None and "basedev" in calcs:
             out["basedev"] = (mean - base) / (np.abs(base) + scales)
     out["nanshare"] = 1.0 - n / max(1, x.shape[0])
@@ -549,7 +589,10 @@ def features_at(prepared: Prepared, ends: np.ndarray, spec: FeatureSpec) -> np.n
             t_s = (times[sl] - t_end).astype(np.float64) / NS
             base = None if prepared.baseline is None else prepared.baseline[start]
             steps = None if prepared.steps is None else prepared.steps[sl]
-            stats = _window_stats(t_s, prepared.matrix[sl], spec.calculators, scales, base, steps)
+            step_base = None if prepared.step_baseline is None else prepared.step_baseline[start]
+            stats = _window_stats(
+                t_s, prepared.matrix[sl], spec.calculators, scales, base, steps, step_base
+            )
             k = stats.shape[0] * stats.shape[1]
             # names() lists calculators inside channels: channel-major order.
             rows[r, col : col + k] = stats.T.reshape(-1)

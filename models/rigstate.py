@@ -31,6 +31,8 @@ class RigState(IntEnum):
 
 
 STATE_NAMES: tuple[str, ...] = tuple(s.label for s in RigState)
+# The channels ``rig_states`` reads (a caller may hand over only these).
+RIG_CHANNELS: tuple[str, ...] = ("HKLA", "RPMA", "TQA", "MFIA", "SPPA", "DBTM", "DMEA", "BPOS")
 
 
 @dataclass(frozen=True)

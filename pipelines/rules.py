@@ -15,14 +15,14 @@ import numpy as np
 
 from models.artifact import NORMAL
 from models.channels import ACCIDENT_TYPES
-from models.features import FeatureSpec, decision_ends, features_at, prepare
+from models.features import CALCULATORS, FeatureSpec, decision_ends, features_at, prepare
 from models.rigstate import RigState
 from pipelines.batch import TelemetryBatch
 from pipelines.streaming import Decision
 
 log = logging.getLogger(__name__)
 
-SPEC = FeatureSpec(windows=(300, 1800))
+SPEC = FeatureSpec(windows=(300, 1800), calculators=CALCULATORS)  # levels included
 Row = Callable[[str], float]
 
 

@@ -47,7 +47,7 @@ const CALC_NAMES = {
   mean: "mean", std: "variability", min: "minimum", max: "maximum", slope: "trend per min",
   change: "change", rchange: "relative change", rslope: "relative trend", zlast: "last vs window (z)",
   meanabschange: "roughness", nanshare: "share missing", flat: "frozen sensor",
-  basedev: "vs its slow baseline",
+  basedev: "vs its slow baseline", roughdev: "roughness vs its usual",
 };
 
 // "TQA__max__window_1800" -> "torque · maximum · 30 min window"

@@ -4,6 +4,7 @@ import pytest
 
 from models.features import (
     BASELINE_TAU_S,
+    CALCULATORS,
     EDGE_SECONDS,
     MAX_STEP_S,
     RETURNS_TRUST_S,
@@ -64,7 +65,7 @@ def reference(times: np.ndarray, values: np.ndarray, end: int, window: int, scal
 @pytest.mark.parametrize("channel", ["HKLA", "SPPA", "FLOWDIFF"])
 def test_window_statistics_match_pandas_on_irregular_samples(channel: str) -> None:
     times, channels = irregular_well()
-    spec = FeatureSpec(windows=(300, 1800))
+    spec = FeatureSpec(calculators=CALCULATORS, windows=(300, 1800))
     prepared = prepare(times, channels, spec)
     ends = np.array([2000, 2999])
     rows = features_at(prepared, ends, spec)
@@ -82,7 +83,7 @@ def test_a_flat_lined_or_missing_sensor_shows_in_the_quality_features() -> None:
     times, channels = irregular_well()
     channels["TQA"][1500:] = 12.5  # the torque sensor freezes
     channels["SPPA"][:] = np.nan  # no standpipe pressure at all
-    spec = FeatureSpec(windows=(300,))
+    spec = FeatureSpec(calculators=CALCULATORS, windows=(300,))
     row = dict(
         zip(spec.names(), features_at(prepare(times, channels, spec), [2999], spec)[0], strict=True)
     )
@@ -95,7 +96,7 @@ def test_a_flat_lined_or_missing_sensor_shows_in_the_quality_features() -> None:
 
 def test_missing_channels_give_missing_features_not_errors() -> None:
     times, channels = irregular_well()
-    spec = FeatureSpec()
+    spec = FeatureSpec(calculators=CALCULATORS)
     rows = features_at(prepare(times, {"TQA": channels["TQA"]}, spec), np.array([2500]), spec)
     names = spec.names()
     assert np.isnan(rows[0, names.index("SPPA__mean__window_300")])
@@ -103,7 +104,7 @@ def test_missing_channels_give_missing_features_not_errors() -> None:
 
 
 def test_feature_names_are_the_specification() -> None:
-    spec = FeatureSpec(windows=(60, 600))
+    spec = FeatureSpec(calculators=CALCULATORS, windows=(60, 600))
     assert FeatureSpec.from_names(spec.names()) == spec
     with pytest.raises(ValueError, match="not <channel>"):
         FeatureSpec.from_names(["bogus"])
@@ -135,7 +136,7 @@ def test_flow_out_is_used_once_it_has_agreed_with_flow_in_for_five_minutes() -> 
 def test_a_flow_out_sensor_in_the_wrong_unit_stays_out_of_detection() -> None:
     times, channels = irregular_well()
     channels["MFOA"] = channels["MFOA"] / 60_000.0  # m3/s sent as if L/min
-    spec = FeatureSpec(windows=(300,))
+    spec = FeatureSpec(calculators=CALCULATORS, windows=(300,))
     row = dict(
         zip(spec.names(), features_at(prepare(times, channels, spec), [2999], spec)[0], strict=True)
     )
@@ -149,7 +150,7 @@ def test_the_channel_baseline_is_pandas_time_weighted_ewm_and_equal_when_fed_in_
     times, channels = irregular_well()
     times = times.copy()
     times[1500:] += 5 * 3600 * NS  # a five-hour gap in the data
-    spec = FeatureSpec(windows=(300,))
+    spec = FeatureSpec(calculators=CALCULATORS, windows=(300,))
     prepared = prepare(times, channels, spec)
     assert prepared.baseline is not None
     col = spec.channels.index("HKLA")
@@ -169,7 +170,7 @@ def test_the_channel_baseline_is_pandas_time_weighted_ewm_and_equal_when_fed_in_
 def test_a_buffer_prepared_piece_by_piece_equals_the_whole_well_prepared_at_once() -> None:
     times, channels = irregular_well()
     channels["DBTM"] = np.linspace(1000.0, 1100.0, times.size)  # moving: rig states look back
-    spec = FeatureSpec(windows=(300,))
+    spec = FeatureSpec(calculators=CALCULATORS, windows=(300,))
     whole = prepare(times, channels, spec)
     trust, baseline = ReturnsTrust(), Baseline(spec.channels)
     live = None
@@ -182,7 +183,7 @@ def test_a_buffer_prepared_piece_by_piece_equals_the_whole_well_prepared_at_once
     tail = slice(times.size - live.times_ns.size, None)
     np.testing.assert_array_equal(live.times_ns, times[tail])
     np.testing.assert_array_equal(live.states, whole.states[tail])
-    for name in ("matrix", "baseline", "steps"):  # OVERPULL: hookload (~1e3 kN) minus baseline
+    for name in ("matrix", "baseline", "steps", "step_baseline"):  # OVERPULL: ~1e3 kN - base
         np.testing.assert_allclose(
             getattr(live, name), getattr(whole, name)[tail], rtol=1e-12, atol=1e-9
         )
@@ -197,7 +198,7 @@ def test_a_buffer_prepared_piece_by_piece_equals_the_whole_well_prepared_at_once
 
 def test_basedev_is_the_window_mean_against_the_baseline_at_the_window_start() -> None:
     times, channels = irregular_well()
-    spec = FeatureSpec(windows=(300,))
+    spec = FeatureSpec(calculators=CALCULATORS, windows=(300,))
     prepared = prepare(times, channels, spec)
     row = dict(zip(spec.names(), features_at(prepared, [2999], spec)[0], strict=True))
     start = int(np.searchsorted(times, times[2999] - 300 * NS, side="right"))
@@ -226,7 +227,7 @@ def test_overpull_is_hookload_minus_pandas_ewm_of_the_hookload_in_the_same_rig_s
     times, channels = irregular_well()
     channels["MFIA"][800:1400] = 0.0  # pumps off: another rig state
     channels["HKLA"][2000:2100] = 300.0  # in slips: a connection
-    spec = FeatureSpec(windows=(300,))
+    spec = FeatureSpec(calculators=CALCULATORS, windows=(300,))
     prepared = prepare(times, channels, spec)
     states = prepared.states
     assert len(set(states.tolist())) >= 3
@@ -240,3 +241,29 @@ def test_overpull_is_hookload_minus_pandas_ewm_of_the_hookload_in_the_same_rig_s
     got = prepared.matrix[:, spec.channels.index("OVERPULL")]
     np.testing.assert_allclose(got, (frame["h"] - expected).to_numpy(), rtol=1e-9, atol=1e-9)
     assert np.nanmax(np.abs(got)) > 1.0  # the hookload wanders: not trivially zero
+
+
+def test_the_default_features_carry_no_channel_levels_only_their_changes() -> None:
+    names = FeatureSpec().names()
+    assert not [n for n in names if n.split("__")[1] in ("mean", "min", "max")]
+    assert "SPPFLOW__basedev__window_1800" in names and "OVERPULL__change__window_300" in names
+
+
+def test_roughdev_is_the_window_roughness_against_pandas_ewm_of_the_absolute_steps() -> None:
+    times, channels = irregular_well()  # SPPA has no dropouts; HKLA has 10 %
+    channels["SPPA"][2700:] += np.random.default_rng(9).normal(0, 400, 300)  # rougher at the end
+    spec = FeatureSpec(calculators=CALCULATORS, windows=(300,))
+    prepared = prepare(times, channels, spec)
+    row = dict(zip(spec.names(), features_at(prepared, [2999], spec)[0], strict=True))
+    start = int(np.searchsorted(times, times[2999] - 300 * NS, side="right"))
+    for name in ("SPPA", "HKLA"):
+        series = pd.Series(channels[name], index=pd.to_datetime(times, unit="ns"))
+        steps = series.dropna().diff().abs().reindex(series.index)  # NaN where missing
+        steps.iloc[0] = 0.0
+        halflife = pd.Timedelta(seconds=BASELINE_TAU_S * np.log(2))
+        base = steps.ewm(halflife=halflife, times=steps.index).mean().iloc[start]
+        window = series.iloc[start:3000].dropna()
+        rough = window.diff().abs().mean()
+        expected = (rough - base) / (base + SCALES[name] * 1e-3)
+        assert row[f"{name}__roughdev__window_300"] == pytest.approx(expected, rel=1e-9)
+    assert row["SPPA__roughdev__window_300"] > 1.0  # rougher than usual on this well
