@@ -17,6 +17,20 @@ N_FEATURES = 20
 TOLERANCE = {"rtol": 1e-5, "atol": 1e-6}
 
 
+def _assert_rows_equal_xgboost(
+    ensemble: TreeEnsemble, booster: xgb.Booster, rows: np.ndarray, singles: int
+) -> None:
+    """All rows at once, then the first ``singles`` one at a time (as the live path)."""
+    np.testing.assert_allclose(
+        ensemble.predict(rows), booster.inplace_predict(rows, missing=np.nan), **TOLERANCE
+    )
+    for i in range(singles):
+        row = rows[i : i + 1]
+        np.testing.assert_allclose(
+            ensemble.predict(row), booster.inplace_predict(row, missing=np.nan), **TOLERANCE
+        )
+
+
 def _features(seed: int, n_rows: int = 600) -> np.ndarray:
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n_rows, N_FEATURES))
@@ -87,11 +101,7 @@ def test_one_row_probabilities_equal_xgboost_on_a_multiclass_model_with_missing_
 ) -> None:
     ensemble = TreeEnsemble.from_booster(multiclass)
     rows = _features(11, n_rows=40)
-    for i in range(len(rows)):
-        row = rows[i : i + 1]
-        np.testing.assert_allclose(
-            ensemble.predict(row), multiclass.inplace_predict(row, missing=np.nan), **TOLERANCE
-        )
+    _assert_rows_equal_xgboost(ensemble, multiclass, rows, singles=len(rows))
 
 
 def test_probabilities_equal_xgboost_on_a_binary_model_for_many_rows_and_for_single_rows(
@@ -102,12 +112,7 @@ def test_probabilities_equal_xgboost_on_a_binary_model_for_many_rows_and_for_sin
     expected = binary.inplace_predict(rows, missing=np.nan)
     got = ensemble.predict(rows)
     assert got.shape == expected.shape == (300,)
-    np.testing.assert_allclose(got, expected, **TOLERANCE)
-    for i in range(30):
-        row = rows[i : i + 1]
-        np.testing.assert_allclose(
-            ensemble.predict(row), binary.inplace_predict(row, missing=np.nan), **TOLERANCE
-        )
+    _assert_rows_equal_xgboost(ensemble, binary, rows, singles=30)
 
 
 def test_a_row_of_only_missing_values_follows_the_default_branches_like_xgboost(
@@ -128,14 +133,7 @@ def test_values_exactly_on_split_thresholds_go_right_like_xgboost(
     for booster in (multiclass, binary):
         ensemble = TreeEnsemble.from_booster(booster)
         rows = _rows_on_thresholds(booster, 200, seed=3)
-        np.testing.assert_allclose(
-            ensemble.predict(rows), booster.inplace_predict(rows, missing=np.nan), **TOLERANCE
-        )
-        for i in range(20):
-            row = rows[i : i + 1]
-            np.testing.assert_allclose(
-                ensemble.predict(row), booster.inplace_predict(row, missing=np.nan), **TOLERANCE
-            )
+        _assert_rows_equal_xgboost(ensemble, booster, rows, singles=20)
 
 
 def test_margins_equal_xgboost_raw_margins_including_the_base_score(
