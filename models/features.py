@@ -107,13 +107,13 @@ MIN_SAMPLES = 5
 # first sample. Slow drifts a window cannot see inside itself show here: standpipe pressure
 # per flow falling for hours (washout), ROP per WOB falling (bit balling), drag building up.
 BASELINE_TAU_S = 3600.0
-# ``roughdev``: the window's roughness against the slow baseline of the channel's absolute
-# steps (same time constant); the denominator never falls below this share of its scale.
-ROUGH_FLOOR = 1e-3
 BASELINE_CHUNK_S = 3600.0
 # History a batch caller reads before its first window so that the running state (flow-out
 # trust, baselines) is nearly what the live path had: the baseline's older weight is e^-3.
 WARMUP_S = 3 * BASELINE_TAU_S  # the closed form below is evaluated in pieces this long
+# ``roughdev``: the window's roughness against the slow baseline of the channel's absolute
+# steps (same time constant); the denominator never falls below this share of its scale.
+ROUGH_FLOOR = 1e-3
 
 NAME_RE = re.compile(r"^(?P<channel>[A-Za-z0-9_.-]+?)__(?P<calc>[a-z_]+)__window_(?P<w>\d+)$")
 
@@ -350,7 +350,8 @@ class Baseline:
     ``tau_s``; a sample's weight is exp(-age / tau), missing values carry none -- pandas'
     ``ewm(times=..., halflife=tau ln 2)``). The live path keeps one per well."""
 
-    channels: tuple[str, ...] = ()  # the spec's channels, in the order of the values
+    # labels only: ``prepare`` tracks the spec's channels, then their steps (roughdev)
+    channels: tuple[str, ...] = ()
     tau_s: float = BASELINE_TAU_S
     s: np.ndarray | None = None  # decayed sum of values, per channel
     w: np.ndarray | None = None  # decayed sum of weights, per channel
