@@ -33,9 +33,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 
 from models.analogues import GAIN_TRANSFORMS, AnalogueDB, gain_weights
-from models.artifact import BUNDLED_DIR, load_model
+from models.artifact import BUNDLED_DIR, NORMAL, load_model
 
-NORMAL = "normal"
 ONSET_S = 900.0  # windows from 15 min before the start onwards
 
 

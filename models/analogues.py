@@ -207,7 +207,7 @@ GAIN_TRANSFORMS: dict[str, float] = {
     "share^2": 2.0,
 }
 # The best same-type share of leave-one-well-out analogues from 15 min before an accident's
-# start on (bundled-v4: 0.64 unweighted, 0.68 sqrt, 0.73 share, 0.73 share^1.5, 0.72 share^2).
+# start on (bundled-v5: 0.68 unweighted, 0.74 sqrt, 0.76 share, 0.76 share^1.5, 0.74 share^2).
 DEFAULT_GAIN_TRANSFORM = "share"
 
 

@@ -106,9 +106,6 @@ class ModelArtifact:
             return []
         if self.detector == "analogue" and self.pairwise is not None:
             return self.pairwise.search(row, self.analogues, top)
-        if self.analogues.weights is None and self.analogue_weights is not None:
-            # a database made after loading (verdict windows of a model shipped without one)
-            self.analogues.set_weights(self.analogue_weights)
         return self.analogues.search(row, top=top)
 
     @property

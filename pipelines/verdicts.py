@@ -207,6 +207,7 @@ def apply_cases(model: ModelArtifact, alert_id: int, cases: Sequence[Mapping[str
         # A model shipped without analogues: standardise by the cases themselves.
         db = AnalogueDB.build(rows, records)
         db.vectors, db.records, db._base = db.vectors[:0], [], 0
+        db.set_weights(model.analogue_weights)  # searched like a shipped database
         model.analogues = db
     db.extend(rows, records)
     return len(usable)

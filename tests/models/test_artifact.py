@@ -96,3 +96,34 @@ def test_a_few_rows_are_predicted_by_the_numpy_trees_exactly_as_by_xgboost(small
             atol=1e-6,
         )
     assert small_model._trees is not None  # the numpy path was taken
+
+
+def test_verdict_windows_of_a_model_shipped_without_analogues_are_searched_by_its_gain(
+    small_model,
+) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from models.analogues import feature_digest
+    from pipelines import verdicts
+
+    assert small_model.analogue_weights is not None
+    bare = replace(small_model, analogues=None)
+    rows = small_model.analogues.vectors[:3].astype(np.float64) * small_model.analogues.scale
+    cases = [
+        {
+            "feature_sha256": feature_digest(small_model.spec.names()),
+            "features": (row + small_model.analogues.mean).astype(np.float32).tobytes(),
+            "well_id": "W1",
+            "time": datetime(2026, 1, 1, 0, i, tzinfo=UTC),
+            "type": "kick",
+            "time_to_start_s": 0.0,
+            "rig_state": "rotary_drilling",
+            "source": "confirmed",
+        }
+        for i, row in enumerate(rows)
+    ]
+    assert verdicts.apply_cases(bare, 7, cases) == 3
+    assert bare.analogues is not None and bare.analogues.weights is not None
+    expected = small_model.analogues.weights  # the same gain weights, normalised alike
+    np.testing.assert_allclose(bare.analogues.weights, expected)
