@@ -120,7 +120,7 @@ NAME_RE = re.compile(r"^(?P<channel>[A-Za-z0-9_.-]+?)__(?P<calc>[a-z_]+)__window
 
 @dataclass(frozen=True)
 class FeatureSpec:
-    windows: tuple[int, ...] = (300, 1800)
+    windows: tuple[int, ...] = (120, 300, 1800)
     channels: tuple[str, ...] = BASE_CHANNELS + DERIVED_CHANNELS
     calculators: tuple[str, ...] = DEFAULT_CALCULATORS
     rig_shares: bool = True

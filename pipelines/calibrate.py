@@ -3,7 +3,7 @@
 The validation wells' decisions (class probabilities every stride, from a replay through the
 live path) are run through the same alert logic (``pipelines.alerting.step``) at every
 threshold of a grid; the false-alarm budget is shared by all types and spent where it
-catches the most accidents (``calibrate_fast``).
+catches the most accidents, or warns of them earliest (``calibrate_fast``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from pipelines.streaming import Decision
 log = logging.getLogger(__name__)
 GRID = (*(round(0.30 + 0.025 * i, 3) for i in range(28)), 0.99)
 NEVER = 2.0
+EARLY_MIN = 5.0  # a warning at least this long before the start is what the system is for
+EARLY_WEIGHT = 0.5  # an accident warned of EARLY_MIN ahead counts this much more than a late one
 
 
 def alerts_from_decisions(decisions: dict[str, list[Decision]], policy: AlertPolicy) -> list[Alert]:
@@ -101,7 +103,26 @@ class _Point:
     threshold: float
     false_alarms: int
     detected: int
+    early: int  # accidents of the type first alerted at least EARLY_MIN before their start
     alerts: list[Alert]
+
+    def value(self, early_weight: float) -> float:
+        return self.detected + early_weight * self.early
+
+
+def warned_early(alerts: list[Alert], accidents: list[Accident], accident_type: str) -> int:
+    """How many accidents of ``accident_type`` have their first alert in their detection
+    window at least ``EARLY_MIN`` before their start (``alerts``: all of that type)."""
+    early = 0
+    for acc in accidents:
+        if acc.type != accident_type:
+            continue
+        lo, hi = acc.window
+        first = min((a.time for a in alerts if a.well_id == acc.well_id and lo <= a.time <= hi),
+                    default=None)  # fmt: skip
+        if first is not None and (acc.start - first).total_seconds() >= EARLY_MIN * 60.0:
+            early += 1
+    return early
 
 
 def calibrate_fast(
@@ -115,6 +136,7 @@ def calibrate_fast(
     n: int,
     cooldown_s: float,
     mistype_share: float = 0.3,
+    early_weight: float = EARLY_WEIGHT,
 ) -> tuple[dict[str, float], list[Alert]]:
     """Per-type thresholds from decision arrays (well -> times, class -> probabilities, types
     gated out per decision as ``alerting.gated_out`` gives them).
@@ -124,9 +146,11 @@ def calibrate_fast(
     is not a false alarm by BRIEF §5, but it misleads as much). Every type starts at its
     lowest admissible threshold without false alarms; the budget's false alarms (one shared
     count for all types: ``budget_per_day`` x the days monitored outside accident windows,
-    rounded down) are then spent, one step at a time, where they catch the most accidents
-    per false alarm. Also returns the alerts all chosen thresholds raise together (each type
-    judged alone, then merged in time order)."""
+    rounded down) are then spent, one step at a time, where they gain the most per false
+    alarm: an accident caught counts 1, one warned of at least ``EARLY_MIN`` before its
+    start ``early_weight`` more (precursors are what the system is for). Also returns the
+    alerts all chosen thresholds raise together (each type judged alone, then merged in
+    time order)."""
     cooldown = timedelta(seconds=cooldown_s)
     curves: dict[str, list[_Point]] = {}
     days = 0.0
@@ -147,7 +171,13 @@ def calibrate_fast(
             if wrong <= mistype_share * right:
                 row = metrics["per_type"].get(accident_type, {})
                 curve.append(
-                    _Point(threshold, metrics["false_alarms"], row.get("detected", 0), alerts)
+                    _Point(
+                        threshold,
+                        metrics["false_alarms"],
+                        row.get("detected", 0),
+                        warned_early(alerts, accidents, accident_type),
+                        alerts,
+                    )
                 )
             if metrics["false_alarms"] == 0 and wrong == 0:
                 break  # higher thresholds only lose accidents
@@ -156,17 +186,17 @@ def calibrate_fast(
         t: next((pt for pt in curves[t] if pt.false_alarms == 0), None) for t in types
     }
 
-    def cost(pt: _Point | None) -> tuple[int, int]:
-        return (pt.false_alarms, pt.detected) if pt is not None else (0, 0)
+    def cost(pt: _Point | None) -> tuple[int, float]:
+        return (pt.false_alarms, pt.value(early_weight)) if pt is not None else (0, 0.0)
 
     spare = int(budget_per_day * days)
     while spare > 0:
-        # most accidents per false alarm, then fewest false alarms, then highest threshold
+        # most value per false alarm, then fewest false alarms, then highest threshold
         best: tuple[tuple[float, int, float], str, _Point] | None = None
         for t in types:
-            fa_now, detected_now = cost(chosen[t])
+            fa_now, value_now = cost(chosen[t])
             for pt in curves[t]:
-                extra, gain = pt.false_alarms - fa_now, pt.detected - detected_now
+                extra, gain = pt.false_alarms - fa_now, pt.value(early_weight) - value_now
                 key = (gain / max(extra, 1), -extra, pt.threshold)
                 if 0 < extra <= spare and gain > 0 and (best is None or key > best[0]):
                     best = (key, t, pt)

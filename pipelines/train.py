@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,7 @@ class TrainConfig:
     label_lead_s: float = 900.0  # windows ending this long before onset count as the accident
     precursor_max_s: float = 3600.0  # a known precursor is labelled at most this far back
     ignore_before_s: float = 7200.0  # earlier precursor windows are left out, not "normal"
-    ignore_after_s: float = 1200.0  # rig reaction after the end is left out
+    ignore_after_s: float = 120.0  # then the rig's reaction (trips, refills) is normal
     n_estimators: int = 300
     max_depth: int = 6
     learning_rate: float = 0.1
@@ -64,6 +64,9 @@ class TrainConfig:
     # extra sensor noise in copies: up to this x each channel's own noise (drawn per copy),
     # so that roughness features do not stand for an accident on a noisier rig
     dropout_noise: float = 1.5
+    # calibrate thresholds on the copies' out-of-fold decisions too: twice the normal days,
+    # and rigs that send less and noisier data, as the wells the model meets will
+    calibrate_on_copies: bool = True
     analogue_stride_s: float = 120.0  # accident windows kept in the analogue database
     analogue_normals: int = 1500
     pair_columns: int = 40  # features of the pairwise similarity model (classifier's top gain)
@@ -133,7 +136,16 @@ class WellRows:
     labels: list[str | None]
     states: np.ndarray  # rig state code at each row
     blocked: list[frozenset[str]]  # accident types gated out at each row (alerting.gated_out)
-    augmented: bool = False
+    copy: int = 0  # 0: the well as recorded; n: its n-th channel-dropout copy
+
+    @property
+    def augmented(self) -> bool:
+        return self.copy > 0
+
+    @property
+    def key(self) -> str:
+        """The well id, or for a copy ``<well>~copy<n>``: a well of its own in calibration."""
+        return f"{self.well_id}~copy{self.copy}" if self.copy else self.well_id
 
 
 def build_rows(
@@ -151,7 +163,7 @@ def well_rows(
     cfg: TrainConfig,
     *,
     stride_s: float | None = None,
-    augmented: bool = False,
+    copy: int = 0,
     normals: list[tuple[str, datetime]] | None = None,
 ) -> WellRows:
     prepared = prepare(batch.times_ns, batch.channels, spec)
@@ -164,7 +176,7 @@ def well_rows(
         label_rows(times, accidents, cfg, normals),
         prepared.states[ends],
         gated_out(batch.times_ns, prepared.states, ends),
-        augmented,
+        copy,
     )
 
 
@@ -336,7 +348,7 @@ def _decisions_by_well(
     for part in parts:
         p = probs[at : at + len(part.times_ns)]
         at += len(part.times_ns)
-        out[part.well_id] = (
+        out[part.key] = (
             part.times_ns,
             {c: p[:, j] for j, c in enumerate(classes)},
             part.blocked,
@@ -418,7 +430,7 @@ def train_model(
         own = [a for a in accidents if a.well_id == well_id]
         own_normals = [n for n in normals or [] if n[0] == well_id]
         parts.append(well_rows(well_id, wells[well_id], own, spec, cfg, normals=own_normals))
-        for _ in range(cfg.dropout_copies):
+        for copy_no in range(1, cfg.dropout_copies + 1):
             copy = channel_dropout(
                 wells[well_id],
                 rng,
@@ -434,7 +446,7 @@ def train_model(
                     spec,
                     cfg,
                     stride_s=cfg.dropout_stride_s,
-                    augmented=True,
+                    copy=copy_no,
                     normals=own_normals,
                 )
             )
@@ -456,7 +468,7 @@ def train_model(
         fold_db = analogue_database(train_parts, accidents, cfg)
         pairwise = _fit_pairwise(train_parts, booster, fold_db, spec, classes, cfg)
         for p in parts:
-            if p.well_id in held and not p.augmented:
+            if p.well_id in held and (cfg.calibrate_on_copies or not p.augmented):
                 oof_parts.append(p)
                 pred = booster.inplace_predict(p.rows, missing=np.nan)
                 oof_probs["classifier"].append(np.asarray(pred).reshape(len(p.rows), len(classes)))
@@ -466,14 +478,25 @@ def train_model(
     }
     metrics: dict[str, Any] = {}
     if oof_parts:
-        monitored = {w: (wells[w].start, wells[w].end) for w in well_ids if len(wells[w]) > 0}
+        # every validation part is a well of its own (copies under their own keys)
+        monitored = {
+            p.key: (wells[p.well_id].start, wells[p.well_id].end)
+            for p in oof_parts
+            if len(wells[p.well_id]) > 0
+        }
+        oof_accidents = [
+            replace(a, well_id=p.key)
+            for p in oof_parts
+            for a in accidents
+            if a.well_id == p.well_id
+        ]
         for name in DETECTORS:
             decisions = _decisions_by_well(oof_parts, np.vstack(oof_probs[name]), classes)
             # Training rows are cfg.stride_s apart; the live k-of-n over live_stride_s spans
             # about the same time as one training row, so calibration alerts on one vote.
             thresholds[name], oof_alerts = calibrate_fast(
                 decisions,
-                accidents,
+                oof_accidents,
                 monitored,
                 present,
                 budget_per_day=cfg.false_alarm_budget_per_day,
@@ -482,11 +505,13 @@ def train_model(
                 cooldown_s=cfg.cooldown_s,
             )
             oof = evaluate(
-                oof_alerts, accidents, monitored, cooldown=timedelta(seconds=cfg.cooldown_s)
+                oof_alerts, oof_accidents, monitored, cooldown=timedelta(seconds=cfg.cooldown_s)
             )
+            copies = " and their channel-dropout copies" if cfg.calibrate_on_copies else ""
             oof["method"] = (
                 f"grouped {len(folds)}-fold cross-validation by well, out-of-fold decisions "
-                f"every {cfg.stride_s:g} s, thresholds calibrated on them (optimistic)"
+                f"every {cfg.stride_s:g} s on the held-out wells{copies}, thresholds "
+                "calibrated on them (optimistic)"
             )
             metrics["validation" if name == "classifier" else f"validation_{name}"] = oof
             log.info(

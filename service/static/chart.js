@@ -26,7 +26,18 @@ function drawChart(canvas, opts) {
   const ctx = canvas.getContext("2d");
   ctx.scale(dpr, dpr);
   ctx.clearRect(0, 0, width, height);
-  const left = 64, right = 12, top = 18, bottom = 22;
+  const left = 64, right = 12, bottom = 22;
+  // the legend wraps onto as many lines as the series' names need; the plot starts below it
+  ctx.font = "12px system-ui, sans-serif";
+  const legend = [];
+  let lx = left + 4, line = 0;
+  opts.series.forEach((s, k) => {
+    const lw = ctx.measureText(s.name).width;
+    if (lx > left + 4 && lx + lw > width - right) { lx = left + 4; line += 1; }
+    legend.push({ text: s.name, x: lx, y: 12 + 14 * line, color: s.color || CHART_COLORS[k % CHART_COLORS.length] });
+    lx += lw + 14;
+  });
+  const top = 18 + 14 * line;
   const w = width - left - right, h = height - top - bottom;
   const xs = opts.x;
   const xFormat = opts.xFormat || fmtClock;
@@ -83,11 +94,9 @@ function drawChart(canvas, opts) {
     ctx.fillStyle = m.color || "#f85149";
     ctx.fillText(m.label || "", X(m.x) + 3, top + 10);
   }
-  let lx = left + 4;
   ctx.font = "12px system-ui, sans-serif";
-  opts.series.forEach((s, k) => {
-    ctx.fillStyle = s.color || CHART_COLORS[k % CHART_COLORS.length];
-    ctx.fillText(s.name, lx, 12);
-    lx += ctx.measureText(s.name).width + 14;
-  });
+  for (const item of legend) {
+    ctx.fillStyle = item.color;
+    ctx.fillText(item.text, item.x, item.y);
+  }
 }

@@ -94,6 +94,26 @@ def test_the_trained_model_records_out_of_fold_metrics_and_its_folds(small_model
     assert meta["training"]["augmentation"]["dropout_copies"] >= 1
 
 
+def test_thresholds_are_calibrated_on_the_wells_and_their_dropout_copies(
+    small_model, sim_wells
+) -> None:
+    from pipelines.evaluate import Accident, evaluate
+
+    frames = {w.profile.well_id: w.frame for w in sim_wells}
+    monitored = {
+        w: (f.index[0].to_pydatetime(), f.index[-1].to_pydatetime()) for w, f in frames.items()
+    }
+    accidents = [
+        Accident(a.well_id, a.type, a.start, a.end) for w in sim_wells for a in w.accidents
+    ]
+    wells_alone = evaluate([], accidents, monitored)["monitored_days_outside_windows"]
+    validation = small_model.meta["metrics"]["validation"]
+    assert "channel-dropout copies" in validation["method"]
+    # every well once as recorded and once as its copy: twice the days, twice the accidents
+    assert validation["monitored_days_outside_windows"] == pytest.approx(2 * wells_alone, rel=0.01)
+    assert validation["accidents"] == 2 * len(accidents)
+
+
 def test_feature_screening_windows_cover_accidents_and_normal_operation(sim_wells) -> None:
     from pipelines.evaluate import Accident
     from pipelines.feature_select import labelled_windows
@@ -270,3 +290,33 @@ def test_the_false_alarm_budget_is_shared_and_spent_where_it_catches_most_accide
     assert calibrate(0.06) == {"kick": 0.5, "washout": 0.525}
     # two: both
     assert calibrate(0.11) == {"kick": 0.5, "washout": 0.45}
+
+
+def test_the_false_alarm_budget_buys_earlier_warnings_when_every_accident_is_caught() -> None:
+    from datetime import UTC, datetime
+
+    from pipelines.calibrate import calibrate_fast
+    from pipelines.evaluate import Accident
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    times = datetime_to_ns(t0) + np.arange(20 * 2880) * 30 * 1_000_000_000  # 20 days, 30 s
+    hours = (times - times[0]) / 3.6e12
+    p = np.zeros(times.size)
+    p[(hours >= 23.8) & (hours < 24.0)] = 0.5  # the precursor: 12 min before the start
+    p[(hours >= 24.0) & (hours < 24.5)] = 0.9  # the kick itself
+    p[(hours >= 300.0) & (hours < 300.1)] = 0.55  # a normal look-alike
+    start = t0 + timedelta(hours=24)
+    accidents = [Accident("W", "kick", start, start + timedelta(minutes=30))]
+    decisions = {"W": (times, {"kick": p}, [frozenset()] * times.size)}
+    monitored = {"W": (t0, t0 + timedelta(days=20))}
+
+    def calibrate(budget: float, early_weight: float) -> float:
+        thresholds, _ = calibrate_fast(
+            decisions, accidents, monitored, ["kick"], budget_per_day=budget,
+            k=1, n=1, cooldown_s=1800.0, early_weight=early_weight,
+        )  # fmt: skip
+        return thresholds["kick"]
+
+    assert calibrate(0.0, 0.5) == 0.575  # no false alarm to spend: alerts at the start
+    assert calibrate(0.06, 0.5) == 0.5  # one: spent on the warning 12 min ahead
+    assert calibrate(0.06, 0.0) == 0.575  # unless earliness is worth nothing
