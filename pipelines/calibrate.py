@@ -22,7 +22,6 @@ from pipelines.streaming import Decision
 log = logging.getLogger(__name__)
 GRID = (*(round(0.30 + 0.025 * i, 3) for i in range(28)), 0.99)
 NEVER = 2.0
-EARLY_MIN = 5.0  # a warning at least this long before the start is what the system is for
 EARLY_WEIGHT = 0.5  # an accident warned of EARLY_MIN ahead counts this much more than a late one
 
 
@@ -110,21 +109,6 @@ class _Point:
         return self.detected + early_weight * self.early
 
 
-def warned_early(alerts: list[Alert], accidents: list[Accident], accident_type: str) -> int:
-    """How many accidents of ``accident_type`` have their first alert in their detection
-    window at least ``EARLY_MIN`` before their start (``alerts``: all of that type)."""
-    early = 0
-    for acc in accidents:
-        if acc.type != accident_type:
-            continue
-        lo, hi = acc.window
-        first = min((a.time for a in alerts if a.well_id == acc.well_id and lo <= a.time <= hi),
-                    default=None)  # fmt: skip
-        if first is not None and (acc.start - first).total_seconds() >= EARLY_MIN * 60.0:
-            early += 1
-    return early
-
-
 def calibrate_fast(
     decisions: dict[str, tuple[np.ndarray, dict[str, np.ndarray], list[frozenset[str]]]],
     accidents: list[Accident],
@@ -175,7 +159,7 @@ def calibrate_fast(
                         threshold,
                         metrics["false_alarms"],
                         row.get("detected", 0),
-                        warned_early(alerts, accidents, accident_type),
+                        row.get("early", 0),
                         alerts,
                     )
                 )

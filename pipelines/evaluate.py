@@ -3,7 +3,8 @@
 An accident with start s and end e (s + 30 min if unknown) is detected by an alert in
 [s - 2 h, e]; lead time is s minus the first such alert. Alerts outside every detection
 window are false alarms, counted per 24 h of monitored time outside the windows, with the
-repeats of one episode (same well and type within the cool-down) counted once.
+repeats of one episode (same well and type within the cool-down) counted once. ``early``
+counts the accidents warned of at least ``EARLY_MIN`` before their start.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 
 LOOKBACK = timedelta(hours=2)
 DEFAULT_DURATION = timedelta(minutes=30)
+EARLY_MIN = 5.0  # a warning at least this long before the start is what the system is for
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ def evaluate(
             "recall": (sum(rows["hit"]) / n) if n else None,
             "type_accuracy": (float(np.mean(rows["right"])) if rows["right"] else None),
             "median_lead_min": (float(np.median(rows["lead"])) if rows["lead"] else None),
+            "early": int(sum(lead >= EARLY_MIN for lead in rows["lead"])),
         }
 
     everything: dict[str, list] = {"hit": [], "right": [], "lead": []}
