@@ -39,12 +39,21 @@ def test_gated_types_do_not_fire_in_other_rig_states() -> None:
     assert run(policy, probs, rig="circulating") == [(0, "washout")]
 
 
+def test_bit_balling_fires_while_drilling_or_cleaning_the_bit_but_not_while_tripping() -> None:
+    policy = AlertPolicy(thresholds={"bit_balling": 0.5}, k=1, n=1)
+    probs = [{"normal": 0.1, "bit_balling": 0.9}]
+    assert run(policy, probs, rig="rotary_drilling") == [(0, "bit_balling")]
+    assert run(policy, probs, rig="circulating") == [(0, "bit_balling")]
+    assert run(policy, probs, rig="trip_in") == []
+    assert run(policy, probs, rig="connection") == []
+
+
 def test_below_threshold_probabilities_never_fire() -> None:
     policy = AlertPolicy(thresholds={"kick": 0.95}, k=1, n=1)
     assert run(policy, [KICK] * 10) == []
 
 
-def test_washout_waits_until_the_rig_has_pumped_steadily_for_five_minutes() -> None:
+def test_washout_and_bit_balling_wait_until_the_rig_has_pumped_steadily_for_five_minutes() -> None:
     import numpy as np
 
     from models.rigstate import RigState
@@ -61,7 +70,8 @@ def test_washout_waits_until_the_rig_has_pumped_steadily_for_five_minutes() -> N
         if "washout" not in b
     ]
     assert washout_ok[0] == 600 + 300  # 5 min after the pumps came on
-    assert all("bit_balling" in b for b in blocked)  # never while only circulating
+    balling_ok = [e for e, b in zip(ends, blocked, strict=True) if "bit_balling" not in b]
+    assert int(times[balling_ok[0]] // 1_000_000_000) == 600 + 300  # a bit cleaned off bottom
     # a steady state from the first sample counts from the first sample
     steady = gated_out(
         times, np.full(1800, RigState.ROTARY_DRILLING, np.int8), np.array([299, 300])
