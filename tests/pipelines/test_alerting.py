@@ -64,14 +64,13 @@ def test_washout_and_bit_balling_wait_until_the_rig_has_pumped_steadily_for_five
     states = np.where(np.arange(1800) < 600, RigState.CONNECTION, RigState.CIRCULATING)
     ends = np.arange(0, 1800, 10)
     blocked = gated_out(times, states.astype(np.int8), ends)
-    washout_ok = [
-        int(times[e] // 1_000_000_000)
-        for e, b in zip(ends, blocked, strict=True)
-        if "washout" not in b
-    ]
-    assert washout_ok[0] == 600 + 300  # 5 min after the pumps came on
-    balling_ok = [e for e, b in zip(ends, blocked, strict=True) if "bit_balling" not in b]
-    assert int(times[balling_ok[0]] // 1_000_000_000) == 600 + 300  # a bit cleaned off bottom
+
+    def first_allowed_s(accident_type: str) -> int:
+        ok = [e for e, b in zip(ends, blocked, strict=True) if accident_type not in b]
+        return int(times[ok[0]] // 1_000_000_000)
+
+    assert first_allowed_s("washout") == 600 + 300  # 5 min after the pumps came on
+    assert first_allowed_s("bit_balling") == 600 + 300  # a balled bit cleaned off bottom
     # a steady state from the first sample counts from the first sample
     steady = gated_out(
         times, np.full(1800, RigState.ROTARY_DRILLING, np.int8), np.array([299, 300])
