@@ -54,7 +54,10 @@ class TrainConfig:
     folds: int = 4  # grouped-by-well cross-validation for calibration and metrics
     validation_fraction: float = 0.25  # kept for callers; folds replace the single split
     threshold: float = 0.5  # before calibration
-    false_alarm_budget_per_day: float = 0.1
+    false_alarm_budget_per_day: float = 0.1  # on wells the model has never seen
+    # thresholds are calibrated out of fold to budget x margin: new wells raise more false
+    # alarms than the out-of-fold ones (bundled-v6 era: 0.09 OOF, 0.14 on held-out seeds)
+    calibration_margin: float = 0.7
     k: int = 3
     n: int = 5
     cooldown_s: float = 1800.0
@@ -490,6 +493,7 @@ def train_model(
             for a in accidents
             if a.well_id == p.well_id
         ]
+        budget = cfg.false_alarm_budget_per_day * cfg.calibration_margin
         for name in DETECTORS:
             decisions = _decisions_by_well(oof_parts, np.vstack(oof_probs[name]), classes)
             # Training rows are cfg.stride_s apart; the live k-of-n over live_stride_s spans
@@ -499,7 +503,7 @@ def train_model(
                 oof_accidents,
                 monitored,
                 present,
-                budget_per_day=cfg.false_alarm_budget_per_day,
+                budget_per_day=budget,
                 k=1,
                 n=1,
                 cooldown_s=cfg.cooldown_s,
@@ -508,6 +512,7 @@ def train_model(
                 oof_alerts, oof_accidents, monitored, cooldown=timedelta(seconds=cfg.cooldown_s)
             )
             copies = " and their channel-dropout copies" if cfg.calibrate_on_copies else ""
+            oof["calibrated_to_per_day"] = budget
             oof["method"] = (
                 f"grouped {len(folds)}-fold cross-validation by well, out-of-fold decisions "
                 f"every {cfg.stride_s:g} s on the held-out wells{copies}, thresholds "

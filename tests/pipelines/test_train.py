@@ -1,6 +1,7 @@
 """Training: channel dropout, grouped folds, the fast calibration path and robustness of the
 trained model to missing channels and coarse irregular sampling."""
 
+import math
 from datetime import timedelta
 
 import numpy as np
@@ -92,6 +93,19 @@ def test_the_trained_model_records_out_of_fold_metrics_and_its_folds(small_model
     assert "out-of-fold" in validation["method"]
     assert {"recall", "type_accuracy", "false_alarms_per_day", "per_type"} <= set(validation)
     assert meta["training"]["augmentation"]["dropout_copies"] >= 1
+
+
+def test_out_of_fold_false_alarms_stay_within_the_budget_less_the_calibration_margin(
+    small_model,
+) -> None:
+    from pipelines.train import TrainConfig
+
+    cfg = TrainConfig()
+    validation = small_model.meta["metrics"]["validation"]
+    budget = cfg.false_alarm_budget_per_day * cfg.calibration_margin
+    assert validation["calibrated_to_per_day"] == pytest.approx(budget)
+    allowed = math.floor(budget * validation["monitored_days_outside_windows"])
+    assert validation["false_alarms"] <= allowed
 
 
 def test_thresholds_are_calibrated_on_the_wells_and_their_dropout_copies(
