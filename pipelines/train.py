@@ -56,7 +56,8 @@ class TrainConfig:
     threshold: float = 0.5  # before calibration
     false_alarm_budget_per_day: float = 0.1  # on wells the model has never seen
     # thresholds are calibrated out of fold to budget x margin: new wells raise more false
-    # alarms than the out-of-fold ones (bundled-v6 era: 0.09 OOF, 0.14 on held-out seeds)
+    # alarms than the out-of-fold ones (session 6, 48 wells: 0.09 / 24 h out of fold, 0.14
+    # pooled over four held-out seeds; docs/detection.md)
     calibration_margin: float = 0.7
     k: int = 3
     n: int = 5

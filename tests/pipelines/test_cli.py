@@ -261,3 +261,17 @@ def test_commands_with_their_own_options_show_their_help(
         code = exit_.code
     assert code == 0
     assert f"usage: drillwatch {' '.join(command)}" in capsys.readouterr().out
+
+
+def test_train_help_states_the_budget_and_margin_the_training_config_uses(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from pipelines.train import TrainConfig
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--help"])
+    assert exit_.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    cfg = TrainConfig()
+    assert f"(default {cfg.false_alarm_budget_per_day:g})" in help_text
+    assert f"to {cfg.calibration_margin:g} x this" in help_text
