@@ -19,10 +19,11 @@ decision sample depend only on the samples inside its longest window.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
-from itertools import pairwise
 
+import numba
 import numpy as np
 
 from models.rigstate import RIG_CHANNELS, STATE_NAMES, RigStateThresholds, rig_states
@@ -96,6 +97,9 @@ CALCULATORS: tuple[str, ...] = (
 DEFAULT_CALCULATORS: tuple[str, ...] = tuple(
     c for c in CALCULATORS if c not in ("mean", "min", "max", "meanabschange")
 )
+# The calculators' codes (their index in CALCULATORS) in the compiled window kernel
+(MEAN, STD, MIN, MAX, SLOPE, CHANGE, RCHANGE, RSLOPE, ZLAST) = range(9)
+(MEANABSCHANGE, NANSHARE, FLAT, BASEDEV, ROUGHDEV) = range(9, 14)
 # Data-quality calculators: they describe the sensor, not the well, and stay defined when a
 # channel is missing from the window (nanshare = 1) -- the detector sees gaps and flat lines.
 QUALITY_CALCULATORS: tuple[str, ...] = ("nanshare", "flat")
@@ -107,10 +111,9 @@ MIN_SAMPLES = 5
 # first sample. Slow drifts a window cannot see inside itself show here: standpipe pressure
 # per flow falling for hours (washout), ROP per WOB falling (bit balling), drag building up.
 BASELINE_TAU_S = 3600.0
-BASELINE_CHUNK_S = 3600.0
 # History a batch caller reads before its first window so that the running state (flow-out
 # trust, baselines) is nearly what the live path had: the baseline's older weight is e^-3.
-WARMUP_S = 3 * BASELINE_TAU_S  # the closed form below is evaluated in pieces this long
+WARMUP_S = 3 * BASELINE_TAU_S
 # ``roughdev``: the window's roughness against the slow baseline of the channel's absolute
 # steps (same time constant); the denominator never falls below this share of its scale.
 ROUGH_FLOOR = 1e-3
@@ -361,35 +364,41 @@ class Baseline:
 
     def update(self, times_ns: np.ndarray, matrix: np.ndarray) -> np.ndarray:
         """The baseline after each of these samples, which follow every sample seen so far."""
-        out = np.full(matrix.shape, np.nan)
+        out = np.empty(matrix.shape)
         if times_ns.size == 0:
             return out
         if self.s is None or self.w is None:
             self.s = np.zeros(matrix.shape[1])
             self.w = np.zeros(matrix.shape[1])
-        # evaluated in pieces of at most BASELINE_CHUNK_S, so exp(age / tau) stays small
-        span_s = (times_ns[-1] - times_ns[0]) / NS
-        bounds = [0, times_ns.size]  # a live batch: one piece
-        if span_s >= BASELINE_CHUNK_S:
-            t_s = (times_ns - times_ns[0]).astype(np.float64) / NS
-            pieces = np.flatnonzero(np.diff(t_s // BASELINE_CHUNK_S, prepend=-1.0))
-            bounds = [*map(int, pieces), times_ns.size]
-        prev_ns = self.last_ns if self.last_ns is not None else int(times_ns[0])
-        for lo, hi in pairwise(bounds):
-            anchor = times_ns[lo]
-            rel = (times_ns[lo:hi] - anchor).astype(np.float64) / NS / self.tau_s
-            carry = np.exp(-((anchor - prev_ns) / NS) / self.tau_s)
-            x = matrix[lo:hi]
-            valid = np.isfinite(x)
-            grow, shrink = np.exp(rel)[:, None], np.exp(-rel)[:, None]
-            s = (carry * self.s + np.cumsum(np.where(valid, x, 0.0) * grow, axis=0)) * shrink
-            w = (carry * self.w + np.cumsum(valid * grow, axis=0)) * shrink
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[lo:hi] = np.where(w > 0.0, s / w, np.nan)
-            self.s, self.w = s[-1], w[-1]
-            prev_ns = int(times_ns[hi - 1])
-        self.last_ns = prev_ns
+        last_ns = self.last_ns if self.last_ns is not None else int(times_ns[0])
+        _ewm(times_ns, matrix, self.tau_s * NS, last_ns, self.s, self.w, out)
+        self.last_ns = int(times_ns[-1])
         return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _ewm(
+    times_ns: np.ndarray,
+    matrix: np.ndarray,
+    tau_ns: float,
+    last_ns: int,
+    s: np.ndarray,
+    w: np.ndarray,
+    out: np.ndarray,
+) -> None:  # pragma: no cover - compiled; tested through Baseline against pandas
+    """``Baseline.update``: per sample, the decayed sums ``s`` and ``w`` (updated in place)
+    lose exp(-dt / tau) and gain the valid values; out = s / w (NaN while w is 0)."""
+    for i in range(times_ns.size):
+        decay = math.exp(-(times_ns[i] - last_ns) / tau_ns)
+        last_ns = times_ns[i]
+        for j in range(matrix.shape[1]):
+            s[j] *= decay
+            w[j] *= decay
+            value = matrix[i, j]
+            if math.isfinite(value):
+                s[j] += value
+                w[j] += 1.0
+            out[i, j] = s[j] / w[j] if w[j] > 0.0 else np.nan
 
 
 def columns(times_ns: np.ndarray, channels: dict[str, np.ndarray], spec: FeatureSpec) -> np.ndarray:
@@ -445,10 +454,10 @@ def prepare(
     if times_ns.size:
         last = (int(times_ns[-1]), {k: float(v[-1]) for k, v in channels.items()})
     steps = base = step_base = None
-    if "meanabschange" in spec.calculators or "roughdev" in spec.calculators:
-        before = None if after is None else after.filled
-        steps = abs_steps(matrix if before is None else np.vstack([before, matrix]))
-        steps = steps if before is None else steps[1:]
+    # each channel's absolute steps and its last valid value (where the next steps start)
+    steps, filled = abs_steps(matrix, None if after is None else after.filled)
+    if "meanabschange" not in spec.calculators and "roughdev" not in spec.calculators:
+        steps = None
     # one baseline update for the channels (basedev) and their absolute steps (roughdev)
     tracked = []
     if "basedev" in spec.calculators:
@@ -460,118 +469,200 @@ def prepare(
         k = matrix.shape[1]
         base = both[:, :k] if "basedev" in spec.calculators else None
         step_base = both[:, -k:] if "roughdev" in spec.calculators else None
-    filled = _last_valid(matrix, None if after is None else after.filled)
     new = Prepared(times_ns, matrix, states, base, steps, step_base, filled, last)
     if after is None:
         return new
     return after.extended(new, keep_ns)
 
 
-def _last_valid(matrix: np.ndarray, before: np.ndarray | None) -> np.ndarray:
-    """Each column's last valid value (``before``'s where the matrix has none)."""
-    out = np.full(matrix.shape[1], np.nan) if before is None else before.copy()
-    valid = np.isfinite(matrix)
-    found = valid.any(axis=0)
-    if found.any():
-        idx = matrix.shape[0] - 1 - valid[::-1].argmax(axis=0)
-        out[found] = matrix[idx[found], np.flatnonzero(found)]
-    return out
-
-
-def _edge_mean(x: np.ndarray, valid: np.ndarray, rows: slice) -> np.ndarray:
-    """Mean of the valid values of ``x[rows]`` per column (NaN where none)."""
-    return np.where(valid[rows], x[rows], 0.0).sum(axis=0) / valid[rows].sum(axis=0)
-
-
-def abs_steps(matrix: np.ndarray) -> np.ndarray:
+def abs_steps(
+    matrix: np.ndarray, before: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Per sample and channel, the absolute change from the channel's previous valid value
-    (0 where the sample is missing or has no valid value before it). A window's
-    ``meanabschange`` sums these over its samples except its first valid one."""
-    valid = np.isfinite(matrix)
-    rows = np.arange(matrix.shape[0])[:, None]
-    last_valid = np.maximum.accumulate(np.where(valid, rows, -1), axis=0)
-    filled = np.take_along_axis(matrix, np.maximum(last_valid, 0), axis=0)  # forward-filled
-    steps = np.zeros(matrix.shape, order="F")
-    steps[1:] = np.abs(np.diff(filled, axis=0))
-    steps[1:] = np.where(valid[1:] & (last_valid[:-1] >= 0), steps[1:], 0.0)
-    return steps
+    (0 where the sample is missing or has no valid value before it), and each channel's
+    last valid value after these samples. ``before``: the last valid values before them (the
+    previous call's second result; NaN: none). A window's ``meanabschange`` sums the steps
+    over its samples except its first valid one."""
+    last = np.full(matrix.shape[1], np.nan) if before is None else before.copy()
+    steps = np.empty(matrix.shape, order="F")
+    _abs_steps(matrix, last, steps)
+    return steps, last
 
 
-def _window_stats(
+@numba.njit(cache=True, nogil=True)
+def _abs_steps(
+    matrix: np.ndarray, last: np.ndarray, steps: np.ndarray
+) -> None:  # pragma: no cover - compiled; tested through abs_steps and the window features
+    for j in range(matrix.shape[1]):
+        prev = last[j]
+        for i in range(matrix.shape[0]):
+            value = matrix[i, j]
+            if math.isfinite(value):
+                steps[i, j] = abs(value - prev) if math.isfinite(prev) else 0.0
+                prev = value
+            else:
+                steps[i, j] = 0.0
+        last[j] = prev
+
+
+@numba.njit(cache=True, error_model="numpy", nogil=True)
+def _windows_kernel(
     t_s: np.ndarray,
     x: np.ndarray,
+    steps: np.ndarray,
+    starts: np.ndarray,
+    codes: np.ndarray,
+    scales: np.ndarray,
+    base: np.ndarray,
+    step_base: np.ndarray,
+    out: np.ndarray,
+) -> None:  # pragma: no cover - compiled; tested through features_at
+    """``_windows_stats``: out[k, j, m] = calculator codes[m] of column j over the rows
+    ``starts[k]:`` (every window ends at the last row). One pass per window and column for
+    the counts, sums, extremes, edges and steps, a second for the deviations from the mean.
+
+    "first" and "last" are the means of the valid values in the window's first and last
+    EDGE_SECONDS (a window shorter than that is both); the least-squares slope is per minute;
+    ``meanabschange`` is the mean absolute difference between consecutive valid values
+    (tsfresh's mean_abs_change without the missing values): the first valid value's step
+    reaches outside the window and is left out; ``roughdev`` is that roughness against the
+    channel's usual roughness on this well (0: as usual); ``nanshare`` is defined however few
+    samples there are, every other statistic needs MIN_SAMPLES valid ones."""
+    n_rows, n_cols = x.shape
+    k_last = n_rows - 1  # first row of the last EDGE_SECONDS
+    while k_last > 0 and t_s[k_last - 1] > t_s[n_rows - 1] - EDGE_SECONDS:
+        k_last -= 1
+    for k in range(starts.size):
+        s = starts[k]
+        first_end = s  # rows [s, first_end): the window's first EDGE_SECONDS
+        while first_end < n_rows and t_s[first_end] < t_s[s] + EDGE_SECONDS:
+            first_end += 1
+        last_start = max(s, k_last)
+        for j in range(n_cols):
+            n = 0
+            sx = 0.0
+            st = 0.0
+            sstep = 0.0
+            first_step = 0.0
+            lo = np.inf
+            hi = -np.inf
+            e_first = 0.0
+            n_first = 0
+            e_last = 0.0
+            n_last = 0
+            for i in range(s, n_rows):
+                v = x[i, j]
+                if not np.isfinite(v):
+                    continue
+                if n == 0:
+                    first_step = steps[i, j]
+                n += 1
+                sx += v
+                st += t_s[i]
+                sstep += steps[i, j]
+                lo = min(lo, v)
+                hi = max(hi, v)
+                if i < first_end:
+                    e_first += v
+                    n_first += 1
+                if i >= last_start:
+                    e_last += v
+                    n_last += 1
+            nanshare = 1.0 - n / max(1, n_rows - s)
+            if n < MIN_SAMPLES:
+                for m in range(codes.size):
+                    out[k, j, m] = nanshare if codes[m] == NANSHARE else np.nan
+                continue
+            mean = sx / n
+            tm = st / n
+            sdd = 0.0  # sum of (x - mean)^2
+            stt = 0.0  # sum of (t - tm)^2
+            sxt = 0.0  # sum of (t - tm)(x - mean)
+            for i in range(s, n_rows):
+                v = x[i, j]
+                if np.isfinite(v):
+                    d = v - mean
+                    dt = t_s[i] - tm
+                    sdd += d * d
+                    sxt += dt * d
+                    stt += dt * dt
+            std = np.sqrt(sdd / n)
+            slope = sxt / stt * 60.0  # per minute
+            first = e_first / n_first
+            last = e_last / n_last
+            denom = abs(mean) + scales[j]
+            mac = (sstep - first_step) / (n - 1)
+            for m in range(codes.size):
+                code = codes[m]
+                if code == MEAN:
+                    r = mean
+                elif code == STD:
+                    r = std
+                elif code == MIN:
+                    r = lo
+                elif code == MAX:
+                    r = hi
+                elif code == SLOPE:
+                    r = slope
+                elif code == CHANGE:
+                    r = last - first
+                elif code == RCHANGE:
+                    r = (last - first) / denom
+                elif code == RSLOPE:
+                    r = slope / denom
+                elif code == ZLAST:
+                    r = (last - mean) / (std + scales[j] * 0.01)
+                elif code == MEANABSCHANGE:
+                    r = mac
+                elif code == NANSHARE:
+                    r = nanshare
+                elif code == FLAT:
+                    r = 1.0 if std < FLAT_STD else 0.0
+                elif code == BASEDEV:
+                    r = (mean - base[k, j]) / (abs(base[k, j]) + scales[j])
+                else:  # ROUGHDEV
+                    sb = step_base[k, j]
+                    r = (mac - sb) / (sb + scales[j] * ROUGH_FLOOR)
+                out[k, j, m] = r if np.isfinite(r) else np.nan
+
+
+def _windows_stats(
+    t_s: np.ndarray,
+    x: np.ndarray,
+    starts: np.ndarray,
     calcs: tuple[str, ...],
     scales: np.ndarray,
     base: np.ndarray | None = None,
     steps: np.ndarray | None = None,
     step_base: np.ndarray | None = None,
-):
-    """Statistics per column of x (samples x channels), NaN-aware. Returns (calcs x channels).
+) -> np.ndarray:
+    """Statistics per window and column of x (samples x channels), NaN-aware. Returns
+    (windows x channels x calcs).
 
-    ``t_s`` are seconds relative to the window's end, ascending; ``base`` the channels'
-    baseline at the window's first sample (for ``basedev``), ``steps`` the window's rows of
-    ``abs_steps`` (for ``meanabschange`` and ``roughdev``), ``step_base`` the slow baseline
-    of the steps at the window's first sample (for ``roughdev``). Sums over the window are
-    matrix products with the valid mask; the edge means only touch the first and last
-    ``EDGE_SECONDS`` of samples."""
-    valid = np.isfinite(x)
-    validf = valid.astype(np.float64)
-    n = validf.sum(axis=0)
-    enough = n >= MIN_SAMPLES
-    xz = np.where(valid, x, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = xz.sum(axis=0) / n
-        dev = xz - mean  # then x - mean where valid, 0 elsewhere (in place: no second copy)
-        dev *= validf
-        var = np.einsum("ij,ij->j", dev, dev) / n
-        std = np.sqrt(var)
-        out: dict[str, np.ndarray] = {"mean": mean, "std": std}
-        if "min" in calcs:
-            out["min"] = np.fmin.reduce(x, axis=0)  # fmin/fmax skip NaN
-        if "max" in calcs:
-            out["max"] = np.fmax.reduce(x, axis=0)
-        # least-squares slope: sum (t - tm)(x - mean) / sum (t - tm)^2 over valid samples,
-        # with sum(dev) = 0 the numerator is t . dev
-        tm = (t_s @ validf) / n
-        sxx = (t_s * t_s) @ validf - n * tm * tm
-        slope = (t_s @ dev) / sxx * 60.0  # per minute
-        out["slope"] = slope
-        t_end, t_start = t_s[-1], t_s[0]
-        k_last = int(np.searchsorted(t_s, t_end - EDGE_SECONDS, side="right"))
-        k_first = int(np.searchsorted(t_s, t_start + EDGE_SECONDS, side="left"))
-        last = _edge_mean(x, valid, slice(k_last, None))
-        first = _edge_mean(x, valid, slice(0, k_first))
-        change = last - first
-        denom = np.abs(mean) + scales
-        out["change"] = change
-        out["rchange"] = change / denom
-        out["rslope"] = slope / denom
-        out["zlast"] = (last - mean) / (std + scales * 0.01)
-        out["flat"] = (std < FLAT_STD).astype(np.float64)
-        rough = "meanabschange" in calcs or "roughdev" in calcs
-        if (rough and steps is None) or ("basedev" in calcs and base is None):
-            raise ValueError("roughness and basedev need the prepared steps and baselines")
-        if "roughdev" in calcs and step_base is None:
-            raise ValueError("roughdev needs the prepared baseline of the steps")
-        if steps is not None and rough:
-            # mean absolute difference between consecutive valid values (tsfresh's
-            # mean_abs_change without the missing values): the first valid value's step
-            # reaches outside the window and is left out
-            first_step = steps[valid.argmax(axis=0), np.arange(steps.shape[1])]
-            out["meanabschange"] = (steps.sum(axis=0) - first_step) / (n - 1)
-            if step_base is not None:
-                # roughness against the channel's usual roughness on this well (0: as usual)
-                floor = scales * ROUGH_FLOOR
-                out["roughdev"] = (out["meanabschange"] - step_base) / (step_base + floor)
-        if base is not None and "basedev" in calcs:
-            out["basedev"] = (mean - base) / (np.abs(base) + scales)
-    out["nanshare"] = 1.0 - n / max(1, x.shape[0])
-    stacked = np.vstack([out[c] for c in calcs])
-    stacked[:, ~enough] = np.nan
-    stacked[~np.isfinite(stacked)] = np.nan
-    if "nanshare" in calcs:  # defined however few samples there are
-        stacked[calcs.index("nanshare")] = out["nanshare"]
-    return stacked
+    Every window ends at the last row: window k holds rows ``starts[k]:``. ``t_s`` are
+    seconds relative to that end, ascending; ``base`` (windows x channels) the channels'
+    baseline at each window's first sample (for ``basedev``), ``steps`` the rows of
+    ``abs_steps`` (for ``meanabschange`` and ``roughdev``), ``step_base`` (windows x channels)
+    the slow baseline of the steps at each window's first sample (for ``roughdev``)."""
+    rough = "meanabschange" in calcs or "roughdev" in calcs
+    if (rough and steps is None) or ("basedev" in calcs and base is None):
+        raise ValueError("roughness and basedev need the prepared steps and baselines")
+    if "roughdev" in calcs and step_base is None:
+        raise ValueError("roughdev needs the prepared baseline of the steps")
+    missing = np.full((starts.size, x.shape[1]), np.nan)
+    out = np.empty((starts.size, x.shape[1], len(calcs)))
+    _windows_kernel(
+        t_s,
+        x,
+        x if steps is None else steps,  # read, but unused, without roughness calculators
+        starts,
+        np.array([CALCULATORS.index(c) for c in calcs], dtype=np.int64),
+        scales,
+        missing if base is None else base,
+        missing if step_base is None else step_base,
+        out,
+    )
+    return out
 
 
 def features_at(prepared: Prepared, ends: np.ndarray, spec: FeatureSpec) -> np.ndarray:
@@ -579,29 +670,32 @@ def features_at(prepared: Prepared, ends: np.ndarray, spec: FeatureSpec) -> np.n
     times = prepared.times_ns
     scales = np.array([SCALES.get(c, 1.0) for c in spec.channels])
     n_states = len(STATE_NAMES)
-    per_window = len(spec.channels) * len(spec.calculators) + (n_states if spec.rig_shares else 0)
+    per_calc = len(spec.channels) * len(spec.calculators)
+    per_window = per_calc + (n_states if spec.rig_shares else 0)
     rows = np.full((len(ends), per_window * len(spec.windows)), np.nan)
+    spans = np.array(spec.windows, dtype=np.int64) * NS
     for r, end in enumerate(np.asarray(ends, dtype=np.int64)):
         t_end = times[end]
-        col = 0
-        for w in spec.windows:
-            start = int(np.searchsorted(times, t_end - w * NS, side="right"))
-            sl = slice(start, int(end) + 1)
-            t_s = (times[sl] - t_end).astype(np.float64) / NS
-            base = None if prepared.baseline is None else prepared.baseline[start]
-            steps = None if prepared.steps is None else prepared.steps[sl]
-            step_base = None if prepared.step_baseline is None else prepared.step_baseline[start]
-            stats = _window_stats(
-                t_s, prepared.matrix[sl], spec.calculators, scales, base, steps, step_base
-            )
-            k = stats.shape[0] * stats.shape[1]
-            # names() lists calculators inside channels: channel-major order.
-            rows[r, col : col + k] = stats.T.reshape(-1)
-            col += k
+        starts = np.searchsorted(times, t_end - spans, side="right")
+        lo = int(starts.min())
+        sl = slice(lo, int(end) + 1)
+        t_s = (times[sl] - t_end).astype(np.float64) / NS
+        base = None if prepared.baseline is None else prepared.baseline[starts]
+        steps = None if prepared.steps is None else prepared.steps[sl]
+        step_base = None if prepared.step_baseline is None else prepared.step_baseline[starts]
+        stats = _windows_stats(
+            t_s, prepared.matrix[sl], starts - lo, spec.calculators, scales, base, steps, step_base
+        )
+        # names() lists calculators inside channels: channel-major order.
+        flat = stats.reshape(len(spec.windows), per_calc)
+        for k, start in enumerate(starts):
+            col = k * per_window
+            rows[r, col : col + per_calc] = flat[k]
             if spec.rig_shares:
-                counts = np.bincount(prepared.states[sl], minlength=n_states)[:n_states]
-                rows[r, col : col + n_states] = counts / max(1, sl.stop - sl.start)
-                col += n_states
+                counts = np.bincount(prepared.states[start : end + 1], minlength=n_states)
+                rows[r, col + per_calc : col + per_window] = counts[:n_states] / max(
+                    1, end + 1 - start
+                )
     return rows
 
 

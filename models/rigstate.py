@@ -47,10 +47,7 @@ class RigStateThresholds:
 
 
 def _gt(values: np.ndarray | None, threshold: float) -> np.ndarray | None:
-    if values is None:
-        return None
-    with np.errstate(invalid="ignore"):
-        return values > threshold
+    return None if values is None else values > threshold  # NaN: False
 
 
 def _any_known(*flags: np.ndarray | None) -> np.ndarray | None:
@@ -69,10 +66,9 @@ def _velocity(times_ns: np.ndarray, position: np.ndarray | None) -> np.ndarray |
         return None
     v = np.zeros(position.shape, dtype=np.float64)
     if position.size > 1:
-        dt = np.diff(times_ns).astype(np.float64) / 1e9
+        dt = np.diff(times_ns) / 1e9
         dp = np.diff(position)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            v[1:] = np.where(np.isfinite(dp) & (dt > 0), dp / dt, 0.0)
+        np.divide(dp, dt, out=v[1:], where=np.isfinite(dp) & (dt > 0))
     return v
 
 
@@ -101,8 +97,7 @@ def rig_states(
     bit, hole = get("DBTM"), get("DMEA")
     on_bottom = None
     if bit is not None and hole is not None:
-        with np.errstate(invalid="ignore"):
-            on_bottom = (hole - bit) < th.on_bottom_m
+        on_bottom = (hole - bit) < th.on_bottom_m  # NaN: False
     # Bit depth tells the direction of the string directly; block position as a fallback
     # (block up = string up).
     velocity = _velocity(times_ns, bit)
@@ -112,12 +107,27 @@ def rig_states(
     moving_down = None if velocity is None else velocity > th.moving_m_per_s
     moving_up = None if velocity is None else velocity < -th.moving_m_per_s
 
-    def known(flag: np.ndarray | None) -> np.ndarray:
-        return np.zeros(n, dtype=bool) if flag is None else flag
+    if in_slips is None and rotating is None and pumping is None:
+        return np.full(n, RigState.UNKNOWN, dtype=np.int8)
+    # the flags as bits of a code (an unknown flag is false), then the state of each code
+    code = np.zeros(n, dtype=np.intp)
+    flags = (in_slips, rotating, pumping, on_bottom, moving_down, moving_up)
+    for weight, flag in zip(FLAG_BITS, flags, strict=True):
+        if flag is not None:
+            code[flag] += weight
+    return STATE_OF_CODE[code]
 
-    slips, rot, pump = known(in_slips), known(rotating), known(pumping)
-    bottom, down, up = known(on_bottom), known(moving_down), known(moving_up)
-    state = np.full(n, RigState.STATIC, dtype=np.int8)
+
+def _combine(
+    slips: np.ndarray,
+    rot: np.ndarray,
+    pump: np.ndarray,
+    bottom: np.ndarray,
+    down: np.ndarray,
+    up: np.ndarray,
+) -> np.ndarray:
+    """The state of each sample from its flags (later rules win)."""
+    state = np.full(slips.shape, RigState.STATIC, dtype=np.int8)
     off_bottom = ~bottom
     state[pump & off_bottom & ~down & ~up] = RigState.CIRCULATING
     state[~pump & down] = RigState.TRIP_IN
@@ -129,6 +139,10 @@ def rig_states(
     state[bottom & pump & ~rot] = RigState.SLIDE_DRILLING
     state[bottom & pump & rot] = RigState.ROTARY_DRILLING
     state[slips] = RigState.CONNECTION
-    if in_slips is None and rotating is None and pumping is None:
-        state[:] = RigState.UNKNOWN
     return state
+
+
+# in slips, rotating, pumping, on bottom, moving down, moving up: one bit each; the state of
+# every combination is worked out once, so a sample's state is a table look-up
+FLAG_BITS: tuple[int, ...] = (32, 16, 8, 4, 2, 1)
+STATE_OF_CODE: np.ndarray = _combine(*((np.arange(64) & bit) > 0 for bit in FLAG_BITS))

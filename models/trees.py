@@ -1,13 +1,11 @@
-"""A pure-numpy evaluator of an XGBoost tree ensemble, for fast one-row live prediction.
+"""A compiled evaluator of an XGBoost tree ensemble, for fast one-row live prediction.
 
 Why it exists: live detection predicts one feature row at a time. Through XGBoost a single
 row pays per-tree call overhead (0.3-0.7 µs a tree), which for the classifier (8 classes x
 300 rounds = 2,400 trees) is 0.7-1.8 ms per row. :class:`TreeEnsemble` packs every tree of
-the booster into flat numpy arrays once (``from_booster``), then walks all trees at once,
-level by level: one step of every tree is a handful of numpy gathers over a (rows x trees)
-array of node indices, so a row costs ``max_depth`` steps instead of 2,400 tree calls
-(~0.13 ms for the bundled model, single thread, against ~0.72 ms for ``inplace_predict`` on
-the same machine).
+the booster into flat numpy arrays once (``from_booster``); a small numba kernel (``_walk``)
+then walks every tree from its root to its leaf, with no call per tree (~0.07 ms a row for
+the bundled model on one core, against ~2 ms for ``inplace_predict`` on the same machine).
 
 It reads the booster through XGBoost's JSON model format (``save_raw("json")``, never
 pickle), reproduces XGBoost's semantics exactly (features cast to float32; go left iff
@@ -19,8 +17,8 @@ objectives other than ``multi:softprob`` and ``binary:logistic``, boosters other
 
 Layout. Nodes of all trees are renumbered into one global array so that the two children of
 every split are adjacent: ``next = first_child[node] + went_second``. Leaves point to
-themselves (``first_child[leaf] == leaf``) with an ``+inf`` threshold, so they never move
-and all trees can be stepped the same number of times. Each step is::
+themselves (``first_child[leaf] == leaf``) with an ``+inf`` threshold, which is where a walk
+stops. Each step is::
 
     went_second = xs[feature[node]] > threshold[node]
     node = first_child[node] + went_second
@@ -45,6 +43,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
 import numpy.typing as npt
 import xgboost as xgb
@@ -184,25 +183,10 @@ class TreeEnsemble:
                 f"expected rows of shape (n, {self.num_features}), got {np.shape(rows)}"
             )
         # The row followed by its negation; default-right splits read the negated half.
-        xs = np.concatenate((x, -x), axis=1).ravel()
-        n_rows = x.shape[0]
-        node = np.broadcast_to(self.roots, (n_rows, self.num_trees))
-        feature, threshold, first_child = self.feature, self.threshold, self.first_child
-        if n_rows == 1:
-            node = node[0]
-            for _ in range(self.depth):
-                second = np.take(xs, np.take(feature, node)) > np.take(threshold, node)
-                node = np.take(first_child, node)
-                node += second
-            return node[None, :]
-        offset = (np.arange(n_rows, dtype=np.intp) * (2 * self.num_features))[:, None]
-        for _ in range(self.depth):
-            index = np.take(feature, node)
-            index += offset
-            second = np.take(xs, index) > np.take(threshold, node)
-            node = np.take(first_child, node)
-            node += second
-        return np.asarray(node)
+        xs = np.concatenate((x, -x), axis=1)
+        out = np.empty((x.shape[0], self.num_trees), dtype=np.intp)
+        _walk(xs, self.roots, self.feature, self.threshold, self.first_child, self.depth, out)
+        return out
 
     def margins(self, rows: npt.ArrayLike) -> FloatArray:
         """Raw margins, shape (rows, groups): ``inplace_predict(predict_type="margin")``
@@ -225,6 +209,30 @@ class TreeEnsemble:
         np.exp(margin, out=margin)
         margin /= margin.sum(axis=1, keepdims=True)
         return margin.astype(np.float32)
+
+
+@numba.njit(cache=True, nogil=True)
+def _walk(
+    xs: np.ndarray,
+    roots: np.ndarray,
+    feature: np.ndarray,
+    threshold: np.ndarray,
+    first_child: np.ndarray,
+    depth: int,
+    out: np.ndarray,
+) -> None:  # pragma: no cover - compiled; tested through TreeEnsemble against XGBoost
+    """Step every tree down to its leaf for every row: out[r, t] = the leaf row r reaches in
+    tree t (float32 comparisons; NaN > t is false, so missing values take the first child;
+    a leaf is its own first child)."""
+    for r in range(xs.shape[0]):
+        for tree in range(roots.size):
+            node = roots[tree]
+            for _ in range(depth):
+                child = first_child[node]
+                if child == node:
+                    break
+                node = child + (1 if xs[r, feature[node]] > threshold[node] else 0)
+            out[r, tree] = node
 
 
 def _base_margin(objective: str, base_score: str, num_groups: int) -> npt.NDArray[np.float64]:

@@ -65,7 +65,8 @@ def reference(times: np.ndarray, values: np.ndarray, end: int, window: int, scal
 @pytest.mark.parametrize("channel", ["HKLA", "SPPA", "FLOWDIFF"])
 def test_window_statistics_match_pandas_on_irregular_samples(channel: str) -> None:
     times, channels = irregular_well()
-    spec = FeatureSpec(calculators=CALCULATORS, windows=(300, 1800))
+    # nested windows, one shorter than the edges (its own first and last edge)
+    spec = FeatureSpec(calculators=CALCULATORS, windows=(300, 25, 1800))
     prepared = prepare(times, channels, spec)
     ends = np.array([2000, 2999])
     rows = features_at(prepared, ends, spec)
