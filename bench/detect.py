@@ -54,6 +54,8 @@ def main() -> int:
         done = upto + 1
 
     update(int(warm[-1]))
+    assert state.prepared is not None  # warm up: compiled kernels loaded, trees packed
+    model.predict_proba(features_at(state.prepared, np.array([state.times_ns.size - 1]), spec))
     feat_s, prep_s, model_s, xgb_s, search_s = [], [], [], [], []
     rows = []
     for end in ends:
