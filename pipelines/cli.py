@@ -10,7 +10,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from service.settings import get_settings
 
@@ -200,6 +200,33 @@ def _engine() -> Engine:
     return engine
 
 
+def _select_channels(
+    batch: TelemetryBatch, text: str, *, path: str, curves: dict[str, Any] | None
+) -> TelemetryBatch:
+    """Only the channels named in ``--channels A,B`` (names after mapping, e.g. TVA)."""
+    from pipelines.batch import BatchError, TelemetryBatch
+
+    wanted = list(dict.fromkeys(filter(None, (p.strip() for p in text.split(",")))))
+    if not wanted:
+        raise BatchError("--channels", f"{text!r} names no channel (e.g. --channels TVA)")
+    unknown = [name for name in wanted if name not in batch.channels]
+    if unknown:
+        hints = [
+            f"{curve} is imported as {info['channel']}"
+            for curve, info in (curves or {}).items()
+            for name in unknown
+            if curve.lower() == name.lower() and info.get("channel") not in (None, curve)
+        ]
+        hint = f" ({'; '.join(hints)})" if hints else ""
+        raise BatchError(
+            "--channels",
+            f"{', '.join(map(repr, unknown))} {'is' if len(unknown) == 1 else 'are'} not "
+            f"{'a channel' if len(unknown) == 1 else 'channels'} of {path}{hint}; it has "
+            f"{', '.join(sorted(batch.channels))}",
+        )
+    return TelemetryBatch(batch.times_ns, {name: batch.channels[name] for name in wanted})
+
+
 def cmd_import_telemetry(args: argparse.Namespace) -> int:
     from pipelines.batch import BatchError, validate_well_id
     from pipelines.files import FileFormatError
@@ -211,6 +238,10 @@ def cmd_import_telemetry(args: argparse.Namespace) -> int:
         if not (args.well or info.get("well_id")):
             raise BatchError("--well", f"the {info['format']} file names no well: give --well ID")
         well_id = validate_well_id(args.well or info.get("well_id") or "")
+        if args.channels is not None:
+            batch = _select_channels(
+                batch, args.channels, path=args.path, curves=info.get("curves")
+            )
     except (BatchError, FileFormatError) as exc:
         print(f"drillwatch import telemetry: {exc}", file=sys.stderr)
         return 2
@@ -218,38 +249,64 @@ def cmd_import_telemetry(args: argparse.Namespace) -> int:
         if info.get(key):
             log.warning("%s: %s %s", args.path, key, info[key])
     engine = _engine()
-    with engine.connect() as conn:  # the store keeps the first write of each time stamp
-        before = telemetry_store.read_range(
-            conn, well_id=well_id, start_ns=int(batch.times_ns[0]), end_ns=int(batch.times_ns[-1])
-        )
-    conflicts = overlap_conflicts(before, batch)
-    if conflicts:
-        names = ", ".join(f"{k} ({n})" for k, n in sorted(conflicts.items())[:8])
-        more = f" and {len(conflicts) - 8} more" if len(conflicts) > 8 else ""
-        print(
-            f"drillwatch import telemetry: {args.path}: well {well_id} already has samples at "
-            f"these times with other values of channels {names}{more}; stored samples are "
-            "never overwritten, so nothing was stored: import it under another --well",
-            file=sys.stderr,
-        )
-        return 2
-    stored = 0
+    new = added = 0
     day_ns = 86_400 * 1_000_000_000
     days = max(1, int((batch.times_ns[-1] - batch.times_ns[0]) // day_ns) + 1)
-    # One transaction: a failure part-way leaves nothing behind.
-    with engine.begin() as conn:
+    # One transaction, the well locked from the conflict check on: all or nothing.
+    with engine.connect() as conn, conn.begin() as tx:
         repo.ensure_well(conn, well_id=well_id)
+        repo.lock_well(conn, well_id=well_id)
+        before = telemetry_store.read_range(
+            conn,
+            well_id=well_id,
+            start_ns=int(batch.times_ns[0]),
+            end_ns=int(batch.times_ns[-1]),
+            channels=list(batch.channels),
+        )
+        conflicts = overlap_conflicts(before, batch)
+        if conflicts:
+            tx.rollback()
+            _print_import_conflicts(args.path, well_id, batch, conflicts)
+            return 2
         for i in range(days):
             lo = batch.times_ns[0] + i * day_ns
             part = batch.select((batch.times_ns >= lo) & (batch.times_ns < lo + day_ns))
             if len(part):
-                stored += telemetry_store.store_batch(conn, well_id=well_id, batch=part)
-            log.info("import %s: day %d/%d, %d samples stored", well_id, i + 1, days, stored)
+                n_new, n_added = telemetry_store.merge_batch(conn, well_id=well_id, batch=part)
+                new, added = new + n_new, added + n_added
+            log.info(
+                "import %s: day %d/%d, %d new samples stored, %d values added",
+                well_id,
+                i + 1,
+                days,
+                new,
+                added,
+            )
     print(
-        f"well {well_id}: {len(batch)} samples read from {args.path}, {stored} stored, "
-        f"{len(batch) - stored} already there; channels {', '.join(sorted(batch.channels))}"
+        f"well {well_id}: {len(batch)} samples read from {args.path}, {new} new samples "
+        f"stored, {added} values added to samples already stored; "
+        f"channels {', '.join(sorted(batch.channels))}"
     )
     return 0
+
+
+def _print_import_conflicts(
+    path: str, well_id: str, batch: TelemetryBatch, conflicts: dict[str, int]
+) -> None:
+    names = ", ".join(f"{name} ({n})" for name, n in sorted(conflicts.items()))
+    others = sorted(set(batch.channels) - set(conflicts))
+    how = (
+        f"import without them with --channels {','.join(others)}, or import the file "
+        "under another --well"
+        if others
+        else "import it under another --well"
+    )
+    print(
+        f"drillwatch import telemetry: {path}: well {well_id} already has samples at these "
+        f"times with other values of channels {names}; stored values are never overwritten, "
+        f"so nothing was stored: {how}",
+        file=sys.stderr,
+    )
 
 
 def cmd_import_accidents(args: argparse.Namespace) -> int:
@@ -545,6 +602,15 @@ def build_parser() -> argparse.ArgumentParser:
         "CSV/Parquet the column units (default: internal units); for WITSML/LAS they replace "
         "the declared units, e.g. TOTGAS=%% to import a gas curve declared in Euc as GASA; "
         "for WITS0 the units the rig sent, by channel",
+    )
+    q.add_argument(
+        "--channels",
+        metavar="A,B",
+        help="import only these channels, by their names after mapping (e.g. TVA for a "
+        "WITSML/LAS curve PIT_DRILL); a name the file lacks is refused, listing the channels "
+        "it has. Several logs of one well merge: values are added to samples already stored "
+        "at the same times, and a log with other values of a stored channel is refused, "
+        "naming the channels to leave out",
     )
     q.set_defaults(func=cmd_import_telemetry)
     q = isub.add_parser("accidents", help="a CSV file: well,type,start,end[,depth,notes]")

@@ -91,10 +91,12 @@ def read_any(
 def overlap_conflicts(stored: TelemetryBatch, batch: TelemetryBatch) -> dict[str, int]:
     """Channels of ``batch`` whose values differ from ``stored`` at times already stored.
 
-    The telemetry store keeps the first write of each time stamp (an import is idempotent),
-    so such values would be silently dropped. Returns channel → number of samples that
-    differ (a value where the stored sample has none, or another value); NaN in ``batch``
-    never conflicts. An empty dict means importing ``batch`` loses nothing.
+    An import merges into the store (``telemetry_store.merge_batch``): a value is added where
+    the stored sample has none, but a stored value is never overwritten, so a different value
+    at a stored time would be silently dropped. Returns channel → number of times where both
+    the stored and the new sample have a value (not NaN) and the two differ; NaN on either
+    side never conflicts, nor does a channel the stored samples lack. An empty dict means
+    importing ``batch`` loses nothing.
     """
     common, new_at, old_at = np.intersect1d(
         batch.times_ns, stored.times_ns, assume_unique=True, return_indices=True
@@ -103,11 +105,11 @@ def overlap_conflicts(stored: TelemetryBatch, batch: TelemetryBatch) -> dict[str
     if common.size == 0:
         return conflicts
     for name, values in batch.channels.items():
+        if name not in stored.channels:
+            continue
         new = values[new_at]
-        old = (
-            stored.channels[name][old_at] if name in stored.channels else np.full_like(new, np.nan)
-        )
-        differ = ~np.isnan(new) & ~(new == old)
+        old = stored.channels[name][old_at]
+        differ = ~np.isnan(new) & ~np.isnan(old) & (new != old)
         if differ.any():
             conflicts[name] = int(differ.sum())
     return conflicts

@@ -8,6 +8,10 @@ Writes are idempotent per (well, time stamp): a sample whose time is already sto
 skipped, so the first write wins and re-sent or overlapping batches are harmless. Late
 and out-of-order batches are stored as they come; reads merge and sort.
 
+Imports use :func:`merge_batch` instead, so that several logs of one well (a drilling log and
+a pits log at the same time stamps) end up in one sample per time stamp: values are added
+where the stored sample has none, and a stored value is never changed.
+
 Typical ingest, in one transaction::
 
     with engine.begin() as conn:
@@ -140,12 +144,80 @@ def store_batch(conn: Connection, *, well_id: str, batch: TelemetryBatch) -> int
     return int(times.size)
 
 
-def _merge(parts: list[tuple[np.ndarray, dict[str, np.ndarray]]]) -> TelemetryBatch:
-    """Concatenate parts (in write order), sort by time, keep the first of equal times."""
+def merge_batch(conn: Connection, *, well_id: str, batch: TelemetryBatch) -> tuple[int, int]:
+    """Merge an imported batch into the well; returns (new samples, values added).
+
+    Samples at times not stored yet are stored as :func:`store_batch` does. At times already
+    stored, a channel value is added where the stored sample has none (the channel is absent
+    from its chunk, or NaN there); a stored value is never changed, so merging the same batch
+    again adds nothing. Only the chunks that gain values are rewritten. The well must exist
+    (``NotFound`` otherwise); its writers are serialised for the rest of the transaction.
+    Callers that must not lose values check ``pipelines.imports.overlap_conflicts`` first.
+    """
+    times, columns = _checked(well_id, batch)
+    if times.size == 0:
+        return 0, 0
+    lock_well(conn, well_id=well_id)
+    stmt = select(chunks.c.id, chunks.c.channels, chunks.c.payload).where(
+        chunks.c.well_id == well_id,
+        chunks.c.t_start_ns <= int(times[-1]),
+        chunks.c.t_end_ns >= int(times[0]),
+    )
+    stored_parts: list[np.ndarray] = []
+    fills: list[tuple[int, np.ndarray, dict[str, np.ndarray]]] = []
+    added = 0
+    for chunk_id, names, payload in conn.execute(stmt.order_by(chunks.c.id)).all():
+        chunk_times, stored = decode_chunk(payload, names, only=columns)
+        common, at_chunk, at_batch = np.intersect1d(
+            chunk_times, times, assume_unique=True, return_indices=True
+        )
+        if common.size == 0:
+            continue
+        stored_parts.append(common)
+        gains: dict[str, np.ndarray] = {}
+        for name, values in columns.items():
+            new = values[at_batch]
+            gain = ~np.isnan(new)
+            if name in stored:
+                gain &= np.isnan(stored[name][at_chunk])
+            if gain.any():
+                gains[name] = new
+                added += int(gain.sum())
+        if gains:
+            fills.append((int(chunk_id), common, gains))
+    for chunk_id, common, gains in fills:
+        _rewrite(conn, well_id, [chunk_id], CHUNK_SAMPLES, fill_from=(common, gains))
+
+    new_times = times
+    if stored_parts:
+        fresh = ~np.isin(times, np.concatenate(stored_parts))
+        new_times = times[fresh]
+        columns = {name: values[fresh] for name, values in columns.items()}
+    if new_times.size:
+        conn.execute(insert(chunks), _chunk_rows(well_id, new_times, columns))
+    log.debug(
+        "well %s: merged %d samples: %d new, %d values added to %d stored chunks",
+        well_id,
+        times.size,
+        new_times.size,
+        added,
+        len(fills),
+    )
+    return int(new_times.size), added
+
+
+def _merge(
+    parts: list[tuple[np.ndarray, dict[str, np.ndarray]]], *, fill: bool = False
+) -> TelemetryBatch:
+    """Concatenate parts (in write order), sort by time, keep the first of equal times.
+
+    With ``fill``, equal times are combined channel by channel instead: each channel takes
+    the first value that is not NaN in write order (NaN if there is none).
+    """
     parts = [p for p in parts if p[0].size]
     if not parts:
         return _empty_batch()
-    if len(parts) == 1:
+    if len(parts) == 1 and not fill:
         return TelemetryBatch(parts[0][0], dict(parts[0][1]))
     names: dict[str, None] = {}
     for _, columns in parts:
@@ -159,9 +231,21 @@ def _merge(parts: list[tuple[np.ndarray, dict[str, np.ndarray]]]) -> TelemetryBa
             merged[name][offset:end] = values
         offset = end
     unique_times, first = np.unique(times, return_index=True)
-    if unique_times.size != times.size:
-        log.warning("%d duplicate time stamps dropped on read", times.size - unique_times.size)
-    return TelemetryBatch(unique_times, {name: values[first] for name, values in merged.items()})
+    if not fill:
+        if unique_times.size != times.size:
+            log.warning("%d duplicate time stamps dropped on read", times.size - unique_times.size)
+        return TelemetryBatch(
+            unique_times, {name: values[first] for name, values in merged.items()}
+        )
+    order = np.argsort(times, kind="stable")  # equal times keep their write order
+    starts = np.flatnonzero(np.r_[True, np.diff(times[order]) != 0])
+    filled = {}
+    for name, values in merged.items():
+        ordered = values[order]
+        position = np.where(np.isnan(ordered), ordered.size, np.arange(ordered.size))
+        pick = np.minimum.reduceat(position, starts)  # first non-NaN of each time stamp
+        filled[name] = ordered[np.where(pick < ordered.size, pick, starts)]
+    return TelemetryBatch(unique_times, filled)
 
 
 def read_range(
@@ -257,12 +341,24 @@ def compact_chunks(
     return removed
 
 
-def _rewrite(conn: Connection, well_id: str, ids: Sequence[int], limit: int) -> int:
+def _rewrite(
+    conn: Connection,
+    well_id: str,
+    ids: Sequence[int],
+    limit: int,
+    *,
+    fill_from: tuple[np.ndarray, dict[str, np.ndarray]] | None = None,
+) -> int:
+    """Replace the chunks ``ids`` by their merged samples; returns how many chunks fewer.
+
+    ``fill_from`` (times, columns) adds its values where the stored samples at its times have
+    none; a stored value is kept.
+    """
     stmt = select(chunks.c.channels, chunks.c.payload).where(chunks.c.id.in_(ids))
     parts = [
         decode_chunk(payload, names) for names, payload in conn.execute(stmt.order_by(chunks.c.id))
     ]
-    merged = _merge(parts)
+    merged = _merge(parts) if fill_from is None else _merge([*parts, fill_from], fill=True)
     conn.execute(delete(chunks).where(chunks.c.id.in_(ids)))
     rows = _chunk_rows(well_id, merged.times_ns, merged.channels, limit) if len(merged) else []
     if rows:

@@ -55,7 +55,9 @@ def test_importing_the_same_file_twice_stores_it_once(
     main(["import", "telemetry", str(path), "--well", "W1"])
     capsys.readouterr()
     main(["import", "telemetry", str(path), "--well", "W1"])
-    assert ", 0 stored," in capsys.readouterr().out
+    assert ", 0 new samples stored, 0 values added to samples already stored;" in (
+        capsys.readouterr().out
+    )
 
 
 def test_a_malformed_file_is_refused_with_its_line_and_nothing_is_stored(
@@ -196,24 +198,94 @@ def test_every_importer_refuses_malformed_input_and_stores_nothing(
 def test_a_second_log_at_the_same_times_is_refused_rather_than_silently_dropped(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Volve's Pits log has the same time stamps as GwdTime: stored as the same well, all of
-    # its values (TVA, ...) would be dropped, since the store keeps the first write.
+    # Stored values are never overwritten: other values at the same times would be lost.
     import pandas as pd
 
     first, second = tmp_path / "gwd.las", tmp_path / "pits.las"
     first.write_text(LAS_OK)
-    second.write_text(
-        LAS_OK.replace("HKLD.kN : hookload", "PIT_DRILL.m3 : pit").replace("SPP.", "X.")
+    second.write_text(  # other hookloads (a true conflict), and a pit volume
+        LAS_OK.replace("SPP.kPa : spp", "PIT_DRILL.m3 : pit").replace(" 65", " 66")
     )
     assert main(["import", "telemetry", str(first), "--well", "W"]) == 0
     assert main(["import", "telemetry", str(first), "--well", "W"]) == 0  # idempotent
-    assert ", 0 stored, 3 already there" in capsys.readouterr().out
+    assert ", 0 new samples stored, 0 values added" in capsys.readouterr().out
     assert main(["import", "telemetry", str(second), "--well", "W"]) == 2
     err = capsys.readouterr().err
-    assert "already has samples at these times" in err and "TVA (3), X (3)" in err
+    assert "already has samples at these times with other values of channels HKLA (3);" in err
+    assert "nothing was stored: import without them with --channels TVA" in err
     assert main(["export", "--well", "W", "--out", str(tmp_path / "w.parquet")]) == 0
-    assert sorted(pd.read_parquet(tmp_path / "w.parquet").columns) == ["HKLA", "SPPA", "time"]
+    stored = pd.read_parquet(tmp_path / "w.parquet")
+    assert sorted(stored.columns) == ["HKLA", "SPPA", "time"]
+    assert stored["HKLA"].tolist() == [650, 651, 652]
     assert main(["import", "telemetry", str(second), "--well", "W-PITS"]) == 0
+
+
+@pytest.fixture
+def volve_pits(volve_gwd: Path) -> Path:
+    path = VOLVE / "F-9_Pits.xml"
+    if not path.exists():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{path} is missing")
+        pytest.skip(f"{path} is missing")
+    return path
+
+
+def test_the_volve_pits_log_merges_its_pit_volume_into_the_drilling_log_of_the_well(
+    home: Path,
+    volve_gwd: Path,
+    volve_pits: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import pandas as pd
+
+    from pipelines.imports import read_any
+
+    well = "NO_15_9-F-9_A"
+    assert main(["import", "telemetry", str(volve_gwd)]) == 0
+    assert main(["export", "--well", well, "--out", str(tmp_path / "gwd.parquet")]) == 0
+    capsys.readouterr()
+
+    # Whole, the pits log is refused: its Depth (DMEA) is a constant, not the hole depth.
+    assert main(["import", "telemetry", str(volve_pits)]) == 2
+    err = capsys.readouterr().err
+    assert f"well {well} already has samples at these times" in err
+    assert "DMEA (2805)" in err and "nothing was stored" in err
+    assert err.rstrip().endswith(", or import the file under another --well")
+    suggested = err.split("import without them with --channels ")[1].split(", or")[0]
+    assert "TVA" in suggested.split(",") and "DMEA" not in suggested.split(",")
+    # A name the file lacks is refused naming it and the channels the file has.
+    assert main(["import", "telemetry", str(volve_pits), "--channels", "TVA,PIT_DRILL"]) == 2
+    err = capsys.readouterr().err
+    assert "--channels: 'PIT_DRILL' is not a channel of" in err
+    assert "PIT_DRILL is imported as TVA" in err and "it has CIRCVOL, DISPVOL, DMEA," in err
+    assert main(["export", "--well", well, "--out", str(tmp_path / "still.parquet")]) == 0
+    gwd = pd.read_parquet(tmp_path / "gwd.parquet")
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "still.parquet"), gwd)
+
+    assert main(["import", "telemetry", str(volve_pits), "--channels", "TVA"]) == 0
+    out = capsys.readouterr().out
+    assert "4044 samples read" in out
+    assert "0 new samples stored, 4044 values added to samples already stored; channels TVA" in out
+    assert main(["import", "telemetry", str(volve_pits), "--channels", "TVA"]) == 0
+    assert "0 new samples stored, 0 values added" in capsys.readouterr().out
+
+    assert main(["export", "--well", well, "--out", str(tmp_path / "both.parquet")]) == 0
+    both = pd.read_parquet(tmp_path / "both.parquet")
+    pd.testing.assert_frame_equal(both[gwd.columns], gwd, check_exact=True)
+    pits, _ = read_any(volve_pits)
+    expected = pd.Series(pits.channels["TVA"], index=pits.to_frame().index, name="TVA")
+    tva = both.set_index("time")["TVA"]
+    pd.testing.assert_series_equal(tva.loc[expected.index], expected, check_exact=True)
+    assert tva.drop(expected.index).isna().all()  # GwdTime times the pits log lacks
+    assert expected.between(20, 90).all()  # m3 (24-80): the active pit system
+
+    # The suggested channels import too; the drilling log's channels stay as they were.
+    assert main(["import", "telemetry", str(volve_pits), "--channels", suggested]) == 0
+    assert main(["export", "--well", well, "--out", str(tmp_path / "all.parquet")]) == 0
+    merged = pd.read_parquet(tmp_path / "all.parquet")
+    pd.testing.assert_frame_equal(merged[both.columns], both, check_exact=True)
+    assert {"PITTOT", "GAINLOSSTOT"} <= set(merged.columns)
 
 
 def test_declared_units_override_a_witsml_unit_and_unknown_curves_are_refused(

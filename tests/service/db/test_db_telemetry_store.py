@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
+import pandas as pd
 import pytest
 from factories import T0, assert_batches_equal, make_batch, to_ns
 from sqlalchemy import Engine, func, select
@@ -17,6 +18,7 @@ from service.db.telemetry_store import (
     CHUNK_SAMPLES,
     compact_chunks,
     count_samples,
+    merge_batch,
     read_range,
     store_batch,
     time_range,
@@ -31,9 +33,20 @@ def _store(engine: Engine, batch: TelemetryBatch, well_id: str = WELL) -> int:
         return store_batch(conn, well_id=well_id, batch=batch)
 
 
+def _merge(engine: Engine, batch: TelemetryBatch, well_id: str = WELL) -> tuple[int, int]:
+    with engine.begin() as conn:
+        repo.ensure_well(conn, well_id=well_id)
+        return merge_batch(conn, well_id=well_id, batch=batch)
+
+
 def _read(engine: Engine, well_id: str = WELL, **bounds: int | None) -> TelemetryBatch:
     with engine.connect() as conn:
         return read_range(conn, well_id=well_id, **bounds)
+
+
+def _count(engine: Engine, well_id: str = WELL) -> int:
+    with engine.connect() as conn:
+        return count_samples(conn, well_id=well_id)
 
 
 def _chunk_count(engine: Engine) -> int:
@@ -191,3 +204,93 @@ def test_irregular_sampling_round_trips(db_engine: Engine) -> None:
     batch = TelemetryBatch(times, make_batch(n=400).channels)
     _store(db_engine, batch)
     assert_batches_equal(_read(db_engine), batch)
+
+
+# -- merging imported logs ------------------------------------------------------------------
+
+
+def _frame(batch: TelemetryBatch) -> pd.DataFrame:
+    return batch.to_frame().sort_index(axis=1)
+
+
+def test_merging_a_second_log_fills_the_channel_the_stored_samples_lack(
+    db_engine: Engine,
+) -> None:
+    drilling = make_batch(n=200, channels=["HKLA", "SPPA", "DMEA"], nan_fraction=0.1)
+    pits = make_batch(n=100, step_s=2.0, channels=["TVA", "DMEA"], seed=1)  # every other time
+    pits.channels["DMEA"][:] = np.nan  # no hole depth in the pits log
+    _store(db_engine, drilling)
+
+    assert _merge(db_engine, pits) == (0, 100)
+
+    stored = _read(db_engine)
+    expected = _frame(drilling).join(_frame(pits)[["TVA"]])  # NaN at the odd seconds
+    pd.testing.assert_frame_equal(_frame(stored), expected.sort_index(axis=1), check_exact=True)
+    assert _count(db_engine) == 200
+
+
+def test_merging_never_overwrites_a_stored_value_and_fills_only_missing_ones(
+    db_engine: Engine,
+) -> None:
+    first = make_batch(n=120, channels=["HKLA", "TVA"], nan_fraction=0.3, seed=1)
+    other = make_batch(n=120, channels=["HKLA", "TVA"], nan_fraction=0.3, seed=2)
+    _store(db_engine, first)
+
+    missing = np.isnan(_frame(first))
+    offered = ~np.isnan(_frame(other))
+    _, added = _merge(db_engine, other)
+
+    assert added == int((missing & offered).to_numpy().sum()) > 0
+    expected = _frame(first).where(~missing, _frame(other))  # a stored value always wins
+    pd.testing.assert_frame_equal(_frame(_read(db_engine)), expected, check_exact=True)
+
+
+def test_merging_stores_samples_at_new_times_alongside_the_filled_ones(db_engine: Engine) -> None:
+    drilling = make_batch(n=100, channels=["HKLA", "SPPA"])
+    pits = make_batch(T0 + timedelta(seconds=50), n=100, channels=["TVA"], seed=3)  # 50 new
+    _store(db_engine, drilling)
+
+    assert _merge(db_engine, pits) == (50, 50)
+
+    stored = _read(db_engine)
+    expected = _frame(drilling).join(_frame(pits), how="outer")
+    pd.testing.assert_frame_equal(_frame(stored), expected, check_exact=True)
+    assert _count(db_engine) == 150
+
+
+def test_merging_the_same_log_twice_adds_nothing_the_second_time(db_engine: Engine) -> None:
+    drilling = make_batch(n=CHUNK_SAMPLES + 300, channels=["HKLA"])  # two stored chunks
+    pits = make_batch(T0 + timedelta(seconds=10), n=CHUNK_SAMPLES + 400, channels=["TVA"])
+    _store(db_engine, drilling)
+    first = _merge(db_engine, pits)
+    chunks_after_first = _chunk_count(db_engine)
+    after_first = _read(db_engine)
+
+    assert first == (110, CHUNK_SAMPLES + 290)
+    assert _merge(db_engine, pits) == (0, 0)
+    assert _chunk_count(db_engine) == chunks_after_first  # nothing rewritten
+    assert_batches_equal(_read(db_engine), after_first)
+    assert _store(db_engine, pits) == 0  # live ingest: those times are stored
+
+
+def test_merging_into_a_well_without_samples_stores_the_batch_as_it_is(
+    db_engine: Engine,
+) -> None:
+    batch = make_batch(n=50, nan_fraction=0.2)
+    assert _merge(db_engine, batch) == (50, 0)
+    assert_batches_equal(_read(db_engine), batch)
+    assert _merge(db_engine, TelemetryBatch(np.empty(0, np.int64), {})) == (0, 0)
+
+
+def test_merging_for_an_unknown_well_names_it(db_engine: Engine) -> None:
+    with db_engine.begin() as conn, pytest.raises(NotFound, match="'ghost'"):
+        merge_batch(conn, well_id="ghost", batch=make_batch(n=3))
+
+
+def test_merging_leaves_other_wells_alone(db_engine: Engine) -> None:
+    a = make_batch(n=30, channels=["HKLA"], seed=1)
+    b = make_batch(n=30, channels=["HKLA"], seed=2)
+    _store(db_engine, a, "A")
+    _store(db_engine, b, "B")
+    assert _merge(db_engine, make_batch(n=30, channels=["TVA"]), "A") == (0, 30)
+    assert_batches_equal(_read(db_engine, "B"), b)
