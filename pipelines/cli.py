@@ -228,6 +228,7 @@ def _select_channels(
 
 
 def cmd_import_telemetry(args: argparse.Namespace) -> int:
+    from models.rigstate import RigState, rig_states
     from pipelines.batch import BatchError, validate_well_id
     from pipelines.files import FileFormatError
     from pipelines.imports import overlap_conflicts, parse_units, read_any
@@ -282,6 +283,9 @@ def cmd_import_telemetry(args: argparse.Namespace) -> int:
                 new,
                 added,
             )
+        # the fleet view and the well page start from the newest sample (never moved back)
+        state = RigState(int(rig_states(batch.times_ns, batch.channels)[-1])).label
+        repo.touch_well(conn, well_id=well_id, last_sample_at=batch.end, rig_state=state)
     print(
         f"well {well_id}: {len(batch)} samples read from {args.path}, {new} new samples "
         f"stored, {added} values added to samples already stored; "

@@ -121,6 +121,25 @@ def test_a_real_volve_witsml_log_imports_exports_to_las_and_back_unchanged(
     assert (out / "timeline_NO_15_9-F-9_A.png").exists()
 
 
+def test_an_imported_well_shows_its_newest_sample_and_rig_state_in_the_fleet(
+    home: Path, volve_gwd: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from models.rigstate import STATE_NAMES
+    from service.db import repo
+    from service.db.engine import make_engine
+    from service.settings import get_settings
+
+    assert main(["import", "telemetry", str(volve_gwd)]) == 0
+    engine = make_engine(get_settings().sqlalchemy_url)
+    with engine.connect() as conn:
+        well = repo.get_well(conn, well_id="NO_15_9-F-9_A")
+    # the log's last row is 2016-09-30T09:46:45Z: the well page opens on the imported period
+    assert well["last_sample_at"] == datetime(2016, 9, 30, 9, 46, 45, tzinfo=UTC)
+    assert well["last_rig_state"] in STATE_NAMES
+
+
 def test_a_truncated_witsml_file_is_refused_with_its_line(
     home: Path, volve_gwd: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
