@@ -15,6 +15,16 @@ function fmtClock(ms) {
   return new Date(ms).toISOString().slice(11, 16);
 }
 
+// Longest step between a series' samples that is still drawn as a line: five times its
+// usual (median) step, so a series' real gaps break the line whatever its sampling rate.
+function gapAfter(xs) {
+  const steps = [];
+  for (let i = 1; i < xs.length; i++) steps.push(xs[i] - xs[i - 1]);
+  if (!steps.length) return Infinity;
+  steps.sort((a, b) => a - b);
+  return 5 * steps[Math.floor(steps.length / 2)];
+}
+
 // opts: {x: [number], series: [{name, values, color}], markers: [{x, label, color}],
 //        bands: [{x0, x1, color, label}], xFormat: fn, title}
 function drawChart(canvas, opts) {
@@ -72,16 +82,25 @@ function drawChart(canvas, opts) {
     ctx.fillText(label, Math.min(Math.max(X(x) - lw / 2, left), width - lw - 2), height - 6);
   }
   opts.series.forEach((s, k) => {
-    ctx.strokeStyle = s.color || CHART_COLORS[k % CHART_COLORS.length];
+    const color = s.color || CHART_COLORS[k % CHART_COLORS.length];
+    ctx.strokeStyle = color;
+    ctx.fillStyle = color;
     ctx.lineWidth = s.width || 1.4;
     ctx.setLineDash(s.dash || []);
+    const sx = s.x || xs;
+    const known = [];
+    s.values.forEach((v, i) => { if (v !== null && Number.isFinite(v)) known.push(i); });
+    const gap = gapAfter(known.map((i) => sx[i]));
+    // a line through the series' own samples: a channel logged less often than the others
+    // (a pits log beside a drilling log) is joined across the samples it lacks, and only a
+    // real gap in it breaks the line; a lone sample is a dot
     ctx.beginPath();
-    let pen = false;
-    s.values.forEach((v, i) => {
-      const x = (s.x || xs)[i];
-      if (v === null || !Number.isFinite(v)) { pen = false; return; }
-      if (pen) ctx.lineTo(X(x), Y(v)); else ctx.moveTo(X(x), Y(v));
-      pen = true;
+    known.forEach((i, j) => {
+      const joinPrev = j > 0 && sx[i] - sx[known[j - 1]] <= gap;
+      const joinNext = j + 1 < known.length && sx[known[j + 1]] - sx[i] <= gap;
+      if (joinPrev) ctx.lineTo(X(sx[i]), Y(s.values[i]));
+      else ctx.moveTo(X(sx[i]), Y(s.values[i]));
+      if (!joinPrev && !joinNext) ctx.fillRect(X(sx[i]) - 1.5, Y(s.values[i]) - 1.5, 3, 3);
     });
     ctx.stroke();
     ctx.setLineDash([]);

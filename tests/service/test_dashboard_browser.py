@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from factories import (
     CHUNK_S,
@@ -19,6 +20,7 @@ from factories import (
     SIM_START,
     find_scenario,
     fmt_utc,
+    make_batch,
     minute_now,
     post_batch,
     post_quiet_well,
@@ -121,6 +123,40 @@ def test_an_alert_appears_in_the_open_page_live_without_a_reload(
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "fleet.png"), full_page=True, animations="disabled")
+
+
+def series_pixels(page: Page, channel: str, rgb: tuple[int, int, int]) -> int:
+    """Pixels of the plot area (below the legend) of the chart of ``channel`` in ``rgb``."""
+    return page.evaluate(
+        """([channel, rgb]) => {
+          const canvas = document.querySelector(`canvas[data-channel="${channel}"]`);
+          const top = Math.ceil(30 * (window.devicePixelRatio || 1));
+          const {data} = canvas.getContext("2d").getImageData(
+            0, top, canvas.width, canvas.height - top);
+          let n = 0;
+          for (let i = 0; i < data.length; i += 4)
+            if (Math.abs(data[i] - rgb[0]) + Math.abs(data[i + 1] - rgb[1])
+                + Math.abs(data[i + 2] - rgb[2]) < 60 && data[i + 3] > 200) n++;
+          return n;
+        }""",
+        [channel, list(rgb)],
+    )
+
+
+def test_a_channel_logged_at_every_other_sample_is_drawn_as_a_line(
+    live_server: str, browser_page: Page
+) -> None:
+    # a pits log beside a drilling log: pit volume at half the times of the other channels
+    batch = make_batch(minute_now() - timedelta(minutes=3), n=120, channels=(*ALL_CHANNELS, "TVA"))
+    batch.channels["TVA"][1::2] = np.nan
+    with httpx.Client(base_url=live_server, timeout=30) as client:
+        post_batch(client, "PITS-B1", batch)
+    browser_page.goto(f"{live_server}/#/wells/PITS-B1")
+    expect(browser_page.locator("#well-view")).to_have_attribute(
+        "data-loaded", "PITS-B1", timeout=10_000
+    )
+    # a line across the plot (it broke at every missing sample and drew nothing before)
+    assert series_pixels(browser_page, "TVA", (0x58, 0xA6, 0xFF)) > 300
 
 
 def test_the_page_loads_no_resource_from_outside_the_server(
