@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -183,3 +185,17 @@ def post_quiet_well(client: httpx.Client, well_id: str, seed: int) -> dict[str, 
 def fmt_utc(iso: str) -> str:
     """How the dashboard shows a time: ``YYYY-MM-DD HH:MM:SS`` in UTC."""
     return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+VOLVE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "volve"
+"""The real Volve WITSML logs beside the brief (``../shared/data/volve``)."""
+
+
+def volve_file(name: str) -> Path:
+    """A Volve file; its absence fails the test under CI=true and skips it elsewhere."""
+    path = VOLVE / name
+    if not path.exists():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{path} is missing")
+        pytest.skip(f"{path} is missing")
+    return path

@@ -2,10 +2,10 @@
 
 import csv
 import json
-import os
 from pathlib import Path
 
 import pytest
+from factories import volve_file
 
 from pipelines.cli import main
 from pipelines.simulate import simulate_fleet, write_fleet
@@ -80,17 +80,9 @@ def test_an_accident_type_that_is_not_a_name_is_refused(
     assert "Meteor Strike!" in capsys.readouterr().err
 
 
-VOLVE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "volve"
-
-
 @pytest.fixture
 def volve_gwd() -> Path:
-    path = VOLVE / "F-9_GwdTime.xml"
-    if not path.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{path} is missing")
-        pytest.skip(f"{path} is missing")
-    return path
+    return volve_file("F-9_GwdTime.xml")
 
 
 def test_a_real_volve_witsml_log_imports_exports_to_las_and_back_unchanged(
@@ -241,12 +233,7 @@ def test_a_second_log_at_the_same_times_is_refused_rather_than_silently_dropped(
 
 @pytest.fixture
 def volve_pits(volve_gwd: Path) -> Path:
-    path = VOLVE / "F-9_Pits.xml"
-    if not path.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{path} is missing")
-        pytest.skip(f"{path} is missing")
-    return path
+    return volve_file("F-9_Pits.xml")
 
 
 def test_the_volve_pits_log_merges_its_pit_volume_into_the_drilling_log_of_the_well(

@@ -4,27 +4,16 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from factories import volve_file
 
 from pipelines.aliases import load_aliases
 from pipelines.batch import parse_time
 from pipelines.files import FileFormatError
 from pipelines.witsml import order_samples, read_witsml_log
-
-VOLVE = Path(__file__).resolve().parents[2].parent / "shared/data/volve"
-
-
-def volve_file(name: str) -> Path:
-    path = VOLVE / name
-    if not path.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{path} is missing")
-        pytest.skip(f"{path} is not here")
-    return path
 
 
 def document(
