@@ -46,7 +46,7 @@ test: lint typecheck pytest
 ## model: re-train the bundled model from simulated wells (reproducible: fixed seeds)
 model: install
 	$(BIN)/drillwatch simulate --wells 48 --hours 24 --seed 1 --out var/train-sim --manifest
-	$(BIN)/drillwatch train --data var/train-sim --version bundled-v7 --out models/bundled
+	$(BIN)/drillwatch train --data var/train-sim --version bundled-v7-remake --out models/bundled
 	OMP_NUM_THREADS=1 $(BIN)/drillwatch evaluate --model models/bundled --seeds 2 --wells 8 --hours 24 --record --sweep=-0.1,0,0.05
 	OMP_NUM_THREADS=1 $(BIN)/drillwatch evaluate --model models/bundled --detector analogue --seeds 2 --wells 8 --hours 24 --record
 
