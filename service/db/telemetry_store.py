@@ -164,10 +164,9 @@ def merge_batch(conn: Connection, *, well_id: str, batch: TelemetryBatch) -> tup
         chunks.c.t_end_ns >= int(times[0]),
     )
     stored_parts: list[np.ndarray] = []
-    fills: list[tuple[int, np.ndarray, dict[str, np.ndarray]]] = []
-    added = 0
+    filled = added = 0
     for chunk_id, names, payload in conn.execute(stmt.order_by(chunks.c.id)).all():
-        chunk_times, stored = decode_chunk(payload, names, only=columns)
+        chunk_times, stored = decode_chunk(payload, names)
         common, at_chunk, at_batch = np.intersect1d(
             chunk_times, times, assume_unique=True, return_indices=True
         )
@@ -183,10 +182,10 @@ def merge_batch(conn: Connection, *, well_id: str, batch: TelemetryBatch) -> tup
             if gain.any():
                 gains[name] = new
                 added += int(gain.sum())
-        if gains:
-            fills.append((int(chunk_id), common, gains))
-    for chunk_id, common, gains in fills:
-        _rewrite(conn, well_id, [chunk_id], CHUNK_SAMPLES, fill_from=(common, gains))
+        if gains:  # the chunk as decoded, its missing values filled (stored values first)
+            merged = _merge([(chunk_times, stored), (common, gains)], fill=True)
+            _replace(conn, well_id, [int(chunk_id)], merged, CHUNK_SAMPLES)
+            filled += 1
 
     new_times = times
     if stored_parts:
@@ -201,7 +200,7 @@ def merge_batch(conn: Connection, *, well_id: str, batch: TelemetryBatch) -> tup
         times.size,
         new_times.size,
         added,
-        len(fills),
+        filled,
     )
     return int(new_times.size), added
 
@@ -341,24 +340,18 @@ def compact_chunks(
     return removed
 
 
-def _rewrite(
-    conn: Connection,
-    well_id: str,
-    ids: Sequence[int],
-    limit: int,
-    *,
-    fill_from: tuple[np.ndarray, dict[str, np.ndarray]] | None = None,
-) -> int:
-    """Replace the chunks ``ids`` by their merged samples; returns how many chunks fewer.
-
-    ``fill_from`` (times, columns) adds its values where the stored samples at its times have
-    none; a stored value is kept.
-    """
+def _rewrite(conn: Connection, well_id: str, ids: Sequence[int], limit: int) -> int:
     stmt = select(chunks.c.channels, chunks.c.payload).where(chunks.c.id.in_(ids))
     parts = [
         decode_chunk(payload, names) for names, payload in conn.execute(stmt.order_by(chunks.c.id))
     ]
-    merged = _merge(parts) if fill_from is None else _merge([*parts, fill_from], fill=True)
+    return _replace(conn, well_id, ids, _merge(parts), limit)
+
+
+def _replace(
+    conn: Connection, well_id: str, ids: Sequence[int], merged: TelemetryBatch, limit: int
+) -> int:
+    """Replace the chunks ``ids`` by ``merged`` in chunks of ``limit``; how many chunks fewer."""
     conn.execute(delete(chunks).where(chunks.c.id.in_(ids)))
     rows = _chunk_rows(well_id, merged.times_ns, merged.channels, limit) if len(merged) else []
     if rows:
