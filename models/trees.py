@@ -349,3 +349,64 @@ def _pack_tree(
             leaf_value.append(0.0)
         first_child.append(base + first_new[new])
     return depth
+
+
+def average_boosters(boosters: list[xgb.Booster]) -> xgb.Booster:
+    """One booster whose margin is the mean of ``boosters``' margins (a seed ensemble).
+
+    Every member's trees are kept with their leaf values divided by the number of members,
+    and the intercepts (``base_score``, one per class) are averaged, so the result is a
+    plain XGBoost gbtree model: saved, loaded, explained (``pred_contribs``) and walked by
+    :class:`TreeEnsemble` like any other. The members must be ``multi:softprob`` gbtree
+    models with the same classes and feature names. A single booster is returned as is."""
+    if not boosters:
+        raise ValueError("average_boosters needs at least one booster")
+    if len(boosters) == 1:
+        return boosters[0]
+    documents = [json.loads(b.save_raw("json")) for b in boosters]
+    models = [d["learner"] for d in documents]
+    first = models[0]
+    num_groups = int(first["learner_model_param"].get("num_class", "0"))
+    scale = 1.0 / len(models)
+    trees: list[dict[str, Any]] = []
+    tree_info: list[int] = []
+    indptr = [0]
+    for learner in models:
+        if learner["objective"]["name"] != "multi:softprob":
+            raise ValueError("only multi:softprob boosters can be averaged")
+        if learner["gradient_booster"]["name"] != "gbtree":
+            raise ValueError("only plain gbtree boosters can be averaged")
+        if learner["feature_names"] != first["feature_names"]:
+            raise ValueError("boosters differ in their feature names")
+        if int(learner["learner_model_param"]["num_class"]) != num_groups:
+            raise ValueError("boosters differ in their number of classes")
+        gbtree = learner["gradient_booster"]["model"]
+        offset = len(trees)
+        own_ptr = gbtree.get("iteration_indptr") or range(0, len(gbtree["trees"]) + 1, num_groups)
+        for tree in gbtree["trees"]:
+            tree["base_weights"] = [w * scale for w in tree["base_weights"]]
+            tree["split_conditions"] = [
+                v * scale if child == -1 else v
+                for v, child in zip(tree["split_conditions"], tree["left_children"], strict=True)
+            ]
+            tree["id"] = len(trees)
+            trees.append(tree)
+        tree_info.extend(gbtree["tree_info"])
+        indptr.extend(offset + int(p) for p in list(own_ptr)[1:])
+    bases = np.mean(
+        [
+            _base_margin("multi:softprob", m["learner_model_param"]["base_score"], num_groups)
+            for m in models
+        ],
+        axis=0,
+    )
+    first["learner_model_param"]["base_score"] = "[" + ",".join(f"{b:.9E}" for b in bases) + "]"
+    first["attributes"] = {}
+    model = first["gradient_booster"]["model"]
+    model["trees"] = trees
+    model["tree_info"] = tree_info
+    model["iteration_indptr"] = indptr
+    model["gbtree_model_param"]["num_trees"] = str(len(trees))
+    out = xgb.Booster()
+    out.load_model(bytearray(json.dumps(documents[0]).encode()))
+    return out

@@ -108,6 +108,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         n_estimators=args.trees,
         seed=args.seed,
         folds=args.folds,
+        members=args.members,
         false_alarm_budget_per_day=args.budget,
     )
     model = train_model(
@@ -545,6 +546,13 @@ def build_parser() -> argparse.ArgumentParser:
         "to past accident windows",
     )
     p.add_argument("--folds", type=_positive_int, default=4, help="grouped-by-well CV folds")
+    p.add_argument(
+        "--members",
+        type=_positive_int,
+        default=1,
+        help="boosters trained with seeds seed, seed+1, ... and averaged into one model "
+        "(default %(default)s); each costs one more fit per fold",
+    )
     p.add_argument(
         "--budget",
         type=_positive_float,

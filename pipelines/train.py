@@ -30,6 +30,7 @@ from models.channels import ACCIDENT_TYPES
 from models.features import DERIVED_CHANNELS, FeatureSpec, decision_ends, features_at, prepare
 from models.pairwise import PairwiseDetector, References, fit_pairwise, top_columns
 from models.rigstate import RigState
+from models.trees import average_boosters
 from pipelines.alerting import gated_out
 from pipelines.batch import TelemetryBatch, datetime_to_ns, ns_to_iso
 from pipelines.calibrate import calibrate_fast
@@ -51,6 +52,9 @@ class TrainConfig:
     n_estimators: int = 300
     max_depth: int = 6
     learning_rate: float = 0.1
+    # boosters trained with seeds seed, seed + 1, ... and averaged into one (their mean
+    # margin, models.trees.average_boosters): one draw's luck weighs 1/members
+    members: int = 1
     folds: int = 4  # grouped-by-well cross-validation for calibration and metrics
     validation_fraction: float = 0.25  # kept for callers; folds replace the single split
     threshold: float = 0.5  # before calibration
@@ -239,8 +243,12 @@ def _fit(
         ]
     )
     log.info("fitting XGBoost on %d rows x %d features, classes %s", *X.shape, dict(counts))
-    return xgb.train(
-        {
+    data = xgb.DMatrix(X, label=y, weight=weights, missing=np.nan, feature_names=spec.names())
+    boosters = []
+    for member in range(cfg.members):
+        if cfg.members > 1:
+            log.info("member %d/%d (seed %d)", member + 1, cfg.members, cfg.seed + member)
+        params = {
             "objective": "multi:softprob",
             "num_class": len(classes),
             "max_depth": cfg.max_depth,
@@ -250,12 +258,11 @@ def _fit(
             "min_child_weight": 2.0,
             "tree_method": "hist",
             "nthread": 2,
-            "seed": cfg.seed,
+            "seed": cfg.seed + member,
             "eval_metric": "mlogloss",
-        },
-        xgb.DMatrix(X, label=y, weight=weights, missing=np.nan, feature_names=spec.names()),
-        num_boost_round=rounds,
-    )
+        }
+        boosters.append(xgb.train(params, data, num_boost_round=rounds))
+    return average_boosters(boosters)
 
 
 def grouped_folds(well_ids: list[str], folds: int, seed: int) -> list[list[str]]:

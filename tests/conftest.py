@@ -164,6 +164,21 @@ def other_spec_model(sim_wells: list[Any], tmp_path_factory: pytest.TempPathFact
     )
 
 
+@pytest.fixture(scope="session")
+def seed_ensemble_model(sim_wells: list[Any], tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A tiny real model whose classifier averages two boosters (seeds 0 and 1)."""
+    from models.features import FeatureSpec
+    from pipelines.train import TrainConfig
+
+    return _train_on_fleet(
+        sim_wells,
+        tmp_path_factory.mktemp("ensemble-model"),
+        "test-seed-ensemble",
+        cfg=TrainConfig(n_estimators=5, pair_estimators=5, folds=2, dropout_copies=0, members=2),
+        spec=FeatureSpec(windows=(300,)),
+    )
+
+
 # --------------------------------------------------------------------------- live server, browser
 
 CHROMIUM = Path("/usr/bin/chromium")

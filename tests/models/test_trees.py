@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import xgboost as xgb
 
-from models.trees import TreeEnsemble
+from models.trees import TreeEnsemble, average_boosters
 
 BUNDLED_MODEL = Path(__file__).resolve().parents[2] / "models" / "bundled" / "model.ubj"
 N_FEATURES = 20
@@ -242,3 +242,49 @@ def test_the_bundled_model_gives_xgboost_probabilities_near_its_split_thresholds
         np.testing.assert_allclose(
             ensemble.predict(rows[i : i + 1]), expected[i : i + 1], **TOLERANCE
         )
+
+
+def _seed_members(n: int) -> tuple[list[xgb.Booster], np.ndarray]:
+    x = _features(3)
+    y = (np.nan_to_num(x[:, 0], nan=2.0) > 0).astype(int) + 2 * np.isnan(x[:, 1]).astype(int)
+    params = {"objective": "multi:softprob", "num_class": 4, "subsample": 0.7}
+    members = [_train({**params, "seed": s, "colsample_bytree": 0.5}, x, y, 12) for s in range(n)]
+    return members, x
+
+
+def test_an_averaged_booster_gives_the_mean_of_its_members_margins() -> None:
+    members, x = _seed_members(3)
+    averaged = average_boosters(members)
+    margins = [m.predict(xgb.DMatrix(x, missing=np.nan), output_margin=True) for m in members]
+    got = averaged.predict(xgb.DMatrix(x, missing=np.nan), output_margin=True)
+    np.testing.assert_allclose(got, np.mean(margins, axis=0), **TOLERANCE)
+    assert averaged.num_boosted_rounds() == 3 * 12
+
+
+def test_an_averaged_booster_is_walked_explained_and_saved_like_any_booster(
+    tmp_path: Path,
+) -> None:
+    averaged = average_boosters(_seed_members(2)[0])
+    rows = _features(4, 200)
+    _assert_rows_equal_xgboost(TreeEnsemble.from_booster(averaged), averaged, rows, singles=5)
+    contribs = averaged.predict(xgb.DMatrix(rows, missing=np.nan), pred_contribs=True)
+    margins = averaged.predict(xgb.DMatrix(rows, missing=np.nan), output_margin=True)
+    np.testing.assert_allclose(contribs.sum(axis=-1), margins, **TOLERANCE)
+    averaged.save_model(tmp_path / "model.ubj")
+    loaded = xgb.Booster(model_file=str(tmp_path / "model.ubj"))
+    np.testing.assert_allclose(loaded.inplace_predict(rows), averaged.inplace_predict(rows))
+
+
+def test_one_booster_averaged_is_itself_and_mismatched_members_are_refused(
+    multiclass: xgb.Booster, binary: xgb.Booster
+) -> None:
+    assert average_boosters([multiclass]) is multiclass
+    with pytest.raises(ValueError, match="multi:softprob"):
+        average_boosters([binary, binary])
+    three_classes = _train(
+        {"objective": "multi:softprob", "num_class": 3}, _features(5), np.arange(600) % 3, 2
+    )
+    with pytest.raises(ValueError, match="number of classes"):
+        average_boosters([multiclass, three_classes])
+    with pytest.raises(ValueError, match="at least one"):
+        average_boosters([])

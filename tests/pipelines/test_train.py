@@ -334,3 +334,15 @@ def test_the_false_alarm_budget_buys_earlier_warnings_when_every_accident_is_cau
     assert calibrate(0.0, 0.5) == 0.575  # no false alarm to spend: alerts at the start
     assert calibrate(0.06, 0.5) == 0.5  # one: spent on the warning 12 min ahead
     assert calibrate(0.06, 0.0) == 0.575  # unless earliness is worth nothing
+
+
+def test_a_model_of_two_members_holds_both_boosters_averaged_and_predicts_like_xgboost(
+    seed_ensemble_model,
+) -> None:
+    model = seed_ensemble_model
+    assert model.meta["training"]["config"]["members"] == 2
+    assert model.booster.num_boosted_rounds() == 2 * 5
+    rows = np.random.default_rng(0).normal(size=(20, len(model.spec.names())))
+    probs = np.vstack([model.predict_proba(rows[i : i + 1]) for i in range(len(rows))])
+    np.testing.assert_allclose(probs, model.booster.inplace_predict(rows), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-6)
