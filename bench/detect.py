@@ -5,10 +5,11 @@
 Replays four hours of one simulated well and times, per decision (one 10-s update of the
 well's rolling buffer, as a rig streaming every few seconds gives): the window features
 (the new samples appended to the well's state and prepared, ``features_at`` for the
-decision; the two also apart) and the one-row model prediction (``models.trees``), as the
-live path does them one after the other; then, apart, XGBoost's own one-row prediction for
-comparison and the analogue search (which the live path runs only when an alert fires); then
-the whole live path (``StreamEngine.feed``) with 60-s batches.
+decision; the two also apart) and the one-row model prediction (``models.trees``: the
+classifier and its precursor heads, ``ModelArtifact.scores``), as the live path does them
+one after the other; then, apart, XGBoost's own one-row prediction for comparison and the
+analogue search (which the live path runs only when an alert fires); then the whole live
+path (``StreamEngine.feed``) with 60-s batches.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def main() -> int:
 
     update(int(warm[-1]))
     assert state.prepared is not None  # warm up: compiled kernels loaded, trees packed
-    model.predict_proba(features_at(state.prepared, np.array([state.times_ns.size - 1]), spec))
+    model.scores(features_at(state.prepared, np.array([state.times_ns.size - 1]), spec))
     feat_s, prep_s, model_s, xgb_s, search_s = [], [], [], [], []
     rows = []
     for end in ends:
@@ -65,7 +66,7 @@ def main() -> int:
         assert state.prepared is not None
         row = features_at(state.prepared, np.array([state.times_ns.size - 1]), spec)
         t1 = time.perf_counter()
-        model.predict_proba(row)
+        model.scores(row)
         t2 = time.perf_counter()
         feat_s.append(t1 - t0)
         prep_s.append(prepared - t0)
@@ -79,7 +80,11 @@ def main() -> int:
             model.analogues.search(row[0], top=5)
         xgb_s.append(t1 - t0)
         search_s.append(time.perf_counter() - t1)
-    print(f"model {model.version}: {len(spec.names())} features, windows {spec.windows} s")
+    heads = ", ".join(sorted(model.heads)) or "none"
+    print(
+        f"model {model.version}: {len(spec.names())} features, windows {spec.windows} s, "
+        f"precursor heads: {heads}"
+    )
     print(
         f"feature time per window update (one well, one decision): "
         f"median {np.median(feat_s) * 1e3:.3f} ms, p95 {np.percentile(feat_s, 95) * 1e3:.3f} ms"
@@ -115,7 +120,7 @@ def main() -> int:
         )
     stacked = np.vstack(rows)
     t0 = time.perf_counter()
-    model.predict_proba(stacked)
+    model.scores(stacked)
     per_row = (time.perf_counter() - t0) / len(stacked)
     print(f"model time per decision, {len(stacked)} decisions batched: {per_row * 1e3:.3f} ms")
     t0 = time.perf_counter()

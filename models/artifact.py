@@ -6,6 +6,11 @@ format, version, detector, feature names (which are the feature specification), 
 classes, per-class alert thresholds, decision stride, training data summary, metrics and
 the sha256 of ``model.ubj``, checked on every load. Older models with ``model.json`` load too
 (``metadata.json`` names the file).
+
+A model may also carry precursor heads: per accident type, a binary booster of that type's
+precursor (rows well before its start) against normal drilling, ``head_<type>.ubj`` with
+its sha256 under ``heads`` in the metadata. The classifier's score of such a type is the
+higher of its class probability and its head's score (``combine_heads``).
 """
 
 from __future__ import annotations
@@ -38,6 +43,32 @@ BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
 NUMPY_TREES_MAX_ROWS = 64
 
 
+def head_file(accident_type: str) -> str:
+    return f"head_{accident_type}.ubj"
+
+
+def combine_heads(
+    probs: np.ndarray, classes: list[str], heads: dict[str, np.ndarray]
+) -> np.ndarray:
+    """Class probabilities (rows x classes) with each column of a type that has a precursor
+    head raised to the head's score where that is higher: the type alerts when either its
+    onset (the classifier) or its early precursor (the head) is likely. Rows then no longer
+    sum to 1; alerting judges each type against its own threshold."""
+    out = np.array(probs, dtype=np.float64, copy=True)
+    for accident_type, score in heads.items():
+        j = classes.index(accident_type)
+        out[:, j] = np.maximum(out[:, j], score)
+    return out
+
+
+def _predict(booster: xgb.Booster, trees: TreeEnsemble | None, rows: np.ndarray) -> np.ndarray:
+    """A booster's predictions: a few live rows by ``trees`` (numpy), larger batches by
+    XGBoost itself."""
+    if rows.shape[0] <= NUMPY_TREES_MAX_ROWS and trees is not None:
+        return np.asarray(trees.predict(rows), dtype=np.float64)
+    return np.asarray(booster.inplace_predict(rows, missing=np.nan), dtype=np.float64)
+
+
 class ModelError(RuntimeError):
     pass
 
@@ -61,7 +92,9 @@ class ModelArtifact:
     # the classifier's analogue search weighs each standardised feature by its gain
     # (models.analogues.gain_weights); derived from the booster at load, None = unweighted
     analogue_weights: np.ndarray | None = None
-    _trees: TreeEnsemble | None = field(default=None, repr=False, compare=False)
+    # precursor heads by accident type (see the module docstring), used by the classifier
+    heads: dict[str, xgb.Booster] = field(default_factory=dict)
+    _trees: dict[str, TreeEnsemble] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def version(self) -> str:
@@ -97,7 +130,7 @@ class ModelArtifact:
         probabilities, or the pairwise detector's analogue similarity per type."""
         if self.detector == "analogue" and self.pairwise is not None and self.analogues is not None:
             return self.pairwise.scores(rows, self.analogues)
-        return self.predict_proba(rows)
+        return combine_heads(self.predict_proba(rows), self.classes, self.head_scores(rows))
 
     def search(self, row: np.ndarray, top: int = 5) -> list[dict[str, Any]]:
         """The alert's evidence: the ``top`` most similar stored windows, by the pairwise
@@ -112,22 +145,40 @@ class ModelArtifact:
     def stride_seconds(self) -> float:
         return float(self.meta.get("stride_seconds", 10.0))
 
+    def _run(self, key: str, booster: xgb.Booster, rows: np.ndarray) -> np.ndarray:
+        trees = self._trees.get(key)
+        if trees is None and rows.shape[0] <= NUMPY_TREES_MAX_ROWS:  # the live path's few rows
+            trees = self._trees[key] = TreeEnsemble.from_booster(booster)
+        return _predict(booster, trees, rows)
+
     def predict_proba(self, rows: np.ndarray) -> np.ndarray:
         """Class probabilities (rows x classes); NaN features are treated as missing."""
         if rows.shape[0] == 0:
             return np.empty((0, len(self.classes)))
-        if rows.shape[0] <= NUMPY_TREES_MAX_ROWS:  # the live path's few rows per feed
-            if self._trees is None:
-                self._trees = TreeEnsemble.from_booster(self.booster)
-            out = self._trees.predict(rows)
-        else:
-            out = self.booster.inplace_predict(rows, missing=np.nan)
-        return np.asarray(out, dtype=np.float64).reshape(rows.shape[0], len(self.classes))
+        out = self._run("", self.booster, rows)
+        return out.reshape(rows.shape[0], len(self.classes))
+
+    def head_scores(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """Each precursor head's score per row (0-1): how much the row looks like the early
+        precursor of its type rather than normal drilling."""
+        if rows.shape[0] == 0:
+            return {t: np.empty(0) for t in self.heads}
+        return {t: self._run(t, b, rows).reshape(-1) for t, b in self.heads.items()}
 
     def contributions(self, row: np.ndarray, class_index: int, top: int = 5) -> list[dict]:
-        """The features that pushed this row towards ``class_index`` most (SHAP values)."""
+        """The features that pushed this row towards ``class_index`` most (SHAP values): of
+        the type's precursor head when that scored the row higher than the classifier."""
+        booster = self.booster
+        head = self.heads.get(self.classes[class_index])
+        if head is not None:
+            one = row.reshape(1, -1)
+            if (
+                self.head_scores(one)[self.classes[class_index]][0]
+                > (self.predict_proba(one)[0, class_index])
+            ):
+                booster = head
         dm = xgb.DMatrix(row.reshape(1, -1), missing=np.nan, feature_names=self.spec.names())
-        contribs = np.asarray(self.booster.predict(dm, pred_contribs=True))
+        contribs = np.asarray(booster.predict(dm, pred_contribs=True))
         values = contribs[0, class_index, :-1] if contribs.ndim == 3 else contribs[0, :-1]
         names = self.spec.names()
         order = np.argsort(-values)[:top]
@@ -149,8 +200,11 @@ def save_model(
     *,
     analogues: AnalogueDB | None = None,
     pairwise: xgb.Booster | None = None,
+    heads: dict[str, xgb.Booster] | None = None,
 ) -> Path:
     """Write model.ubj + metadata.json (with sha256) into out_dir; returns out_dir.
+
+    ``heads``: precursor heads by accident type, written as ``head_<type>.ubj``.
 
     With ``analogues``, the analogue database is written beside them (analogues.npz +
     analogues.json, + analogues_snippets.npz when it carries channel snippets) and their
@@ -176,6 +230,18 @@ def save_model(
     else:
         meta.pop("pairwise", None)
         pair_path.unlink(missing_ok=True)
+    for stale in out_dir.glob(head_file("*")):
+        stale.unlink()
+    meta.pop("heads", None)
+    if heads:
+        meta["heads"] = {}
+        for accident_type, head in sorted(heads.items()):
+            head_path = out_dir / head_file(accident_type)
+            head.save_model(str(head_path))
+            meta["heads"][accident_type] = {
+                "file": head_path.name,
+                "sha256": sha256_of(head_path),
+            }
     meta.setdefault("format", FORMAT)
     meta.setdefault("created_at", datetime.now(UTC).isoformat())
     meta["model_file"] = MODEL_FILE
@@ -233,6 +299,13 @@ def load_model(model_dir: Path) -> ModelArtifact:
         except ValueError as exc:
             raise ModelError(f"{model_dir}: analogues do not fit the model ({exc})") from None
     pairwise = _load_pairwise(model_dir, meta, spec) if analogues is not None else None
+    heads: dict[str, xgb.Booster] = {}
+    for accident_type, info in (meta.get("heads") or {}).items():
+        if accident_type not in meta["classes"] or accident_type == NORMAL:
+            raise ModelError(f"{meta_path}: precursor head {accident_type!r} is not a class")
+        if not (model_dir / info["file"]).exists():
+            raise ModelError(f"{model_dir / info['file']}: precursor head file missing")
+        heads[accident_type] = _load_booster(model_dir / info["file"], info.get("sha256"))
     if meta.get("detector") == "analogue" and pairwise is None:
         raise ModelError(f"{meta_path}: detector 'analogue' needs its pairwise model and analogues")
     return ModelArtifact(
@@ -243,6 +316,7 @@ def load_model(model_dir: Path) -> ModelArtifact:
         analogues=analogues,
         pairwise=pairwise,
         analogue_weights=weights,
+        heads=heads,
     )
 
 

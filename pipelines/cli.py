@@ -29,6 +29,20 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _head_types(text: str) -> tuple[str, ...]:
+    """``--heads``: all, none, or comma-separated accident types."""
+    from models.channels import ACCIDENT_TYPES
+
+    if text == "all":
+        return tuple(ACCIDENT_TYPES)
+    if text == "none":
+        return ()
+    names = tuple(t.strip() for t in text.split(","))
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"{text!r}: an empty type name")
+    return names
+
+
 def _positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
@@ -109,6 +123,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         seed=args.seed,
         folds=args.folds,
         members=args.members,
+        heads=args.heads,
         false_alarm_budget_per_day=args.budget,
     )
     model = train_model(
@@ -553,6 +568,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="boosters trained with seeds seed, seed+1, ... and averaged into one model "
         "(default %(default)s); each costs one more fit per fold and adds its trees to the "
         "live one-row walk (3 members: about 1 ms per decision, bench/detect.py)",
+    )
+    p.add_argument(
+        "--heads",
+        type=_head_types,
+        default="all",
+        help="accident types to train a precursor head for (all, none or comma-separated; "
+        "default %(default)s): a binary booster of the type's precursor 30-5 min before "
+        "its start against normal drilling, kept only where it warns earlier out of fold; "
+        "each costs one binary fit per fold",
     )
     p.add_argument(
         "--budget",

@@ -25,7 +25,7 @@ import numpy as np
 import xgboost as xgb
 
 from models.analogues import AnalogueDB, Snippets, depth_at
-from models.artifact import NORMAL, ModelArtifact, load_model, save_model
+from models.artifact import NORMAL, ModelArtifact, combine_heads, load_model, save_model
 from models.channels import ACCIDENT_TYPES
 from models.features import DERIVED_CHANNELS, FeatureSpec, decision_ends, features_at, prepare
 from models.pairwise import PairwiseDetector, References, fit_pairwise, top_columns
@@ -33,7 +33,7 @@ from models.rigstate import RigState
 from models.trees import average_boosters
 from pipelines.alerting import gated_out
 from pipelines.batch import TelemetryBatch, datetime_to_ns, ns_to_iso
-from pipelines.calibrate import calibrate_fast
+from pipelines.calibrate import EARLY_WEIGHT, calibrate_fast
 from pipelines.evaluate import LOOKBACK, Accident, evaluate
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,12 @@ class TrainConfig:
     pairs_per_row: int = 6  # references each training window is paired with (x2 accidents)
     pair_normal_rows: int = 12000  # normal training windows sampled for pairs
     pair_estimators: int = 200
+    # precursor heads (models.artifact.combine_heads): per type, a binary booster of its
+    # precursor rows from head_back_s to head_ahead_s before the start against normal rows,
+    # trained for these types and kept where they add value out of fold (select_heads)
+    heads: tuple[str, ...] = ACCIDENT_TYPES
+    head_ahead_s: float = 300.0
+    head_back_s: float = 1800.0
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -249,20 +255,134 @@ def _fit(
         if cfg.members > 1:
             log.info("member %d/%d (seed %d)", member + 1, cfg.members, cfg.seed + member)
         params = {
+            **_params(cfg, cfg.seed + member),
             "objective": "multi:softprob",
             "num_class": len(classes),
-            "max_depth": cfg.max_depth,
-            "eta": cfg.learning_rate,
-            "subsample": 0.8,
-            "colsample_bytree": 0.5,
-            "min_child_weight": 2.0,
-            "tree_method": "hist",
-            "nthread": 2,
-            "seed": cfg.seed + member,
             "eval_metric": "mlogloss",
         }
         boosters.append(xgb.train(params, data, num_boost_round=rounds))
     return average_boosters(boosters)
+
+
+def _params(cfg: TrainConfig, seed: int) -> dict[str, Any]:
+    """XGBoost settings shared by the classifier and the precursor heads."""
+    return {
+        "max_depth": cfg.max_depth,
+        "eta": cfg.learning_rate,
+        "subsample": 0.8,
+        "colsample_bytree": 0.5,
+        "min_child_weight": 2.0,
+        "tree_method": "hist",
+        "nthread": 2,
+        "seed": seed,
+    }
+
+
+def head_span(acc: Accident, cfg: TrainConfig) -> tuple[int, int]:
+    """The times (ns) whose windows are positives of the precursor head of ``acc.type``: from
+    its precursor's start (unknown: ``label_lead_s`` before its start), at most
+    ``head_back_s`` before the start, to ``head_ahead_s`` before it."""
+    start = datetime_to_ns(acc.start)
+    lo = start - int(cfg.label_lead_s * NS)
+    if acc.precursor_start is not None:
+        lo = datetime_to_ns(acc.precursor_start)
+    return max(lo, start - int(cfg.head_back_s * NS)), start - int(cfg.head_ahead_s * NS)
+
+
+def head_labels(
+    part: WellRows, accidents: list[Accident], accident_type: str, cfg: TrainConfig
+) -> np.ndarray:
+    """Per row of ``part``: 1 = early precursor of ``accident_type`` (``head_span``), 0 =
+    normal, -1 = left out (other accidents, their ignore zones, the last minutes before a
+    start and the accident itself)."""
+    y = np.array([0 if label == NORMAL else -1 for label in part.labels], dtype=np.int8)
+    for acc in accidents:
+        if acc.well_id == part.well_id and acc.type == accident_type:
+            lo, hi = head_span(acc, cfg)
+            y[(part.times_ns >= lo) & (part.times_ns <= hi)] = 1
+    return y
+
+
+def fit_heads(
+    parts: list[WellRows],
+    accidents: list[Accident],
+    types: list[str],
+    spec: FeatureSpec,
+    cfg: TrainConfig,
+) -> dict[str, xgb.Booster]:
+    """One precursor head per type of ``types`` that has precursor rows in ``parts``: a
+    binary booster, early precursor rows against normal rows, the precursor rows weighing as
+    much in total as a fifth of the normal ones (as an accident class does in ``_fit``)."""
+    X = np.vstack([p.rows for p in parts])
+    heads: dict[str, xgb.Booster] = {}
+    for accident_type in types:
+        y = np.concatenate([head_labels(p, accidents, accident_type, cfg) for p in parts])
+        keep = y >= 0
+        positives = int((y == 1).sum())
+        if positives == 0:
+            continue
+        negatives = int(keep.sum()) - positives
+        weights = np.where(y[keep] == 1, max(1.0, negatives / 5 / positives), 1.0)
+        log.info(
+            "precursor head %s: %d precursor rows, %d normal", accident_type, positives, negatives
+        )
+        data = xgb.DMatrix(
+            X[keep], label=y[keep], weight=weights, missing=np.nan, feature_names=spec.names()
+        )
+        params = {
+            **_params(cfg, cfg.seed),
+            "objective": "binary:logistic",
+            "eval_metric": "logloss",
+        }
+        heads[accident_type] = xgb.train(params, data, num_boost_round=cfg.n_estimators)
+    return heads
+
+
+def select_heads(
+    parts: list[WellRows],
+    probs: np.ndarray,
+    classes: list[str],
+    head_scores: dict[str, np.ndarray],
+    accidents: list[Accident],
+    monitored: dict[str, tuple[datetime, datetime]],
+    cfg: TrainConfig,
+) -> dict[str, dict[str, Any]]:
+    """Which precursor heads earn their place, judged out of fold type by type: each type's
+    alerts at its lowest threshold without a false alarm (``calibrate_fast`` with no budget),
+    from the classifier alone and from the classifier with the head (``combine_heads``).
+    A head is kept when it adds value as calibration counts it (accidents caught, plus
+    ``EARLY_WEIGHT`` for each warned of ``EARLY_MIN`` ahead). ``probs``: the classifier's
+    out-of-fold probabilities of the rows of ``parts``, one after the other; ``head_scores``:
+    per type, its head's out-of-fold scores of the same rows."""
+    report: dict[str, dict[str, Any]] = {}
+    for accident_type, score in head_scores.items():
+        values = []
+        for variant in (probs, combine_heads(probs, classes, {accident_type: score})):
+            _, alerts = calibrate_fast(
+                _decisions_by_well(parts, variant, classes),
+                accidents,
+                monitored,
+                [accident_type],
+                budget_per_day=0.0,
+                k=1,
+                n=1,
+                cooldown_s=cfg.cooldown_s,
+            )
+            metrics = evaluate(
+                alerts, accidents, monitored, cooldown=timedelta(seconds=cfg.cooldown_s)
+            )
+            row = metrics["per_type"].get(accident_type, {})
+            values.append(row.get("detected", 0) + EARLY_WEIGHT * row.get("early", 0))
+        kept = values[1] > values[0]
+        report[accident_type] = {"without": values[0], "with": values[1], "kept": kept}
+        log.info(
+            "precursor head %s: value %.1f without, %.1f with -> %s",
+            accident_type,
+            values[0],
+            values[1],
+            "kept" if kept else "dropped",
+        )
+    return report
 
 
 def grouped_folds(well_ids: list[str], folds: int, seed: int) -> list[list[str]]:
@@ -472,22 +592,33 @@ def train_model(
     folds = grouped_folds(well_ids, cfg.folds, cfg.seed) if len(well_ids) > 1 else []
     oof_parts: list[WellRows] = []
     oof_probs: dict[str, list[np.ndarray]] = {d: [] for d in DETECTORS}
+    head_types = [t for t in present if t in cfg.heads]
+    oof_heads: dict[str, list[np.ndarray]] = {t: [] for t in head_types}
     for f, held in enumerate(folds, start=1):
         train_parts = [p for p in parts if p.well_id not in held]
         log.info("fold %d/%d: holding out %s", f, len(folds), held)
         booster = _fit(train_parts, classes, spec, cfg, cfg.n_estimators)
         fold_db = analogue_database(train_parts, accidents, cfg)
         pairwise = _fit_pairwise(train_parts, booster, fold_db, spec, classes, cfg)
+        fold_heads = fit_heads(train_parts, accidents, head_types, spec, cfg)
         for p in parts:
             if p.well_id in held and (cfg.calibrate_on_copies or not p.augmented):
                 oof_parts.append(p)
                 pred = booster.inplace_predict(p.rows, missing=np.nan)
                 oof_probs["classifier"].append(np.asarray(pred).reshape(len(p.rows), len(classes)))
                 oof_probs["analogue"].append(pairwise.scores(p.rows, fold_db))
+                for t in head_types:
+                    head = fold_heads.get(t)
+                    oof_heads[t].append(
+                        np.asarray(head.inplace_predict(p.rows, missing=np.nan)).reshape(-1)
+                        if head is not None
+                        else np.zeros(len(p.rows))
+                    )
     thresholds: dict[str, dict[str, float]] = {
         d: dict.fromkeys(present, cfg.threshold) for d in DETECTORS
     }
     metrics: dict[str, Any] = {}
+    kept_heads: list[str] = []  # none without out-of-fold evidence
     if oof_parts:
         # every validation part is a well of its own (copies under their own keys)
         monitored = {
@@ -502,8 +633,24 @@ def train_model(
             if a.well_id == p.well_id
         ]
         budget = cfg.false_alarm_budget_per_day * cfg.calibration_margin
+        head_report = select_heads(
+            oof_parts,
+            np.vstack(oof_probs["classifier"]),
+            classes,
+            {t: np.concatenate(v) for t, v in oof_heads.items()},
+            oof_accidents,
+            monitored,
+            cfg,
+        )
+        kept_heads = [t for t, row in head_report.items() if row["kept"]]
+        metrics["precursor_heads"] = head_report
         for name in DETECTORS:
-            decisions = _decisions_by_well(oof_parts, np.vstack(oof_probs[name]), classes)
+            probs = np.vstack(oof_probs[name])
+            if name == "classifier":
+                probs = combine_heads(
+                    probs, classes, {t: np.concatenate(oof_heads[t]) for t in kept_heads}
+                )
+            decisions = _decisions_by_well(oof_parts, probs, classes)
             # Training rows are cfg.stride_s apart; the live k-of-n over live_stride_s spans
             # about the same time as one training row, so calibration alerts on one vote.
             thresholds[name], oof_alerts = calibrate_fast(
@@ -536,6 +683,7 @@ def train_model(
             )
     log.info("final models on all %d wells", len(well_ids))
     booster = _fit(parts, classes, spec, cfg, cfg.n_estimators)
+    heads = fit_heads(parts, accidents, kept_heads, spec, cfg)
     analogues = analogue_database(parts, accidents, cfg, wells=wells)
     pairwise = _fit_pairwise(parts, booster, analogues, spec, classes, cfg)
     version = version or datetime.now(UTC).strftime("clf-%Y%m%dT%H%M%SZ")
@@ -568,5 +716,5 @@ def train_model(
         },
         "metrics": metrics,
     }
-    save_model(booster, meta, out_dir, analogues=analogues, pairwise=pairwise.booster)
+    save_model(booster, meta, out_dir, analogues=analogues, pairwise=pairwise.booster, heads=heads)
     return load_model(out_dir)

@@ -1,6 +1,7 @@
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -127,3 +128,72 @@ def test_verdict_windows_of_a_model_shipped_without_analogues_are_searched_by_it
     assert bare.analogues is not None and bare.analogues.weights is not None
     expected = small_model.analogues.weights  # the same gain weights, normalised alike
     np.testing.assert_allclose(bare.analogues.weights, expected)
+
+
+def test_combining_heads_raises_only_the_headed_types_to_their_head_scores() -> None:
+    from models.artifact import combine_heads
+
+    rng = np.random.default_rng(3)
+    probs = rng.dirichlet(np.ones(3), size=6)
+    head = rng.uniform(size=6)
+    out = combine_heads(probs, ["normal", "kick", "washout"], {"kick": head})
+    expected = probs.copy()
+    expected[:, 1] = np.where(head > probs[:, 1], head, probs[:, 1])
+    np.testing.assert_array_equal(out, expected)
+    assert not np.shares_memory(out, probs)
+
+
+def _binary_head(n_features: int) -> tuple[Any, np.ndarray]:
+    """A tiny real binary booster that splits on feature 0 only, and the rows it saw."""
+    import xgboost as xgb
+
+    rng = np.random.default_rng(4)
+    rows = rng.normal(size=(300, n_features))
+    data = xgb.DMatrix(rows, label=(rows[:, 0] > 0).astype(float))
+    params = {"objective": "binary:logistic", "max_depth": 2, "colsample_bytree": 1.0}
+    params["interaction_constraints"] = "[[0]]"
+    booster = xgb.train({**params, "seed": 0}, data, num_boost_round=8)
+    return booster, rows
+
+
+def test_a_precursor_head_is_saved_checked_loaded_and_scores_with_the_classifier(
+    small_model, tmp_path: Path
+) -> None:
+    from models.artifact import combine_heads, head_file, save_model
+
+    head, rows = _binary_head(len(small_model.spec.names()))
+    kind = small_model.classes[1]
+    out = save_model(small_model.booster, small_model.meta, tmp_path / "m", heads={kind: head})
+    model = load_model(out)
+    assert set(model.heads) == {kind}
+    assert len(model.meta["heads"][kind]["sha256"]) == 64
+    for batch in (rows[:3], rows[:100]):  # the live path's numpy trees, then XGBoost
+        expected = combine_heads(
+            model.predict_proba(batch), model.classes, {kind: head.inplace_predict(batch)}
+        )
+        np.testing.assert_allclose(model.scores(batch), expected, rtol=1e-6, atol=1e-7)
+    # the explanation of a row the head scores higher than the classifier is the head's
+    row = rows[0].copy()
+    row[0] = 3.0
+    assert model.head_scores(row[None])[kind][0] > model.predict_proba(row[None])[0, 1]
+    assert [c["feature"] for c in model.contributions(row, 1)] == [small_model.spec.names()[0]]
+    with (out / head_file(kind)).open("ab") as fh:
+        fh.write(b" ")
+    with pytest.raises(ModelError, match="sha256"):
+        load_model(out)
+    (out / head_file(kind)).unlink()
+    with pytest.raises(ModelError, match="precursor head file missing"):
+        load_model(out)
+    again = save_model(small_model.booster, model.meta, tmp_path / "m")  # saved without heads
+    assert not list(again.glob(head_file("*"))) and load_model(again).heads == {}
+
+
+def test_a_precursor_head_of_a_type_the_model_does_not_know_is_refused(
+    small_model, tmp_path: Path
+) -> None:
+    from models.artifact import save_model
+
+    head, _ = _binary_head(len(small_model.spec.names()))
+    out = save_model(small_model.booster, small_model.meta, tmp_path / "m", heads={"gas": head})
+    with pytest.raises(ModelError, match="precursor head 'gas' is not a class"):
+        load_model(out)

@@ -353,3 +353,19 @@ def test_train_help_states_the_budget_and_margin_the_training_config_uses(
     cfg = TrainConfig()
     assert f"(default {cfg.false_alarm_budget_per_day:g})" in help_text
     assert f"to {cfg.calibration_margin:g} x this" in help_text
+
+
+def test_train_heads_take_all_none_or_a_list_and_refuse_an_empty_name(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from models.channels import ACCIDENT_TYPES
+    from pipelines.cli import _head_types
+    from pipelines.train import TrainConfig
+
+    assert _head_types("all") == tuple(ACCIDENT_TYPES) == TrainConfig().heads
+    assert _head_types("none") == ()
+    assert _head_types("pack_off, kick") == ("pack_off", "kick")
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--data", "anywhere", "--heads", "kick,,washout"])
+    assert exit_.value.code == 2
+    assert "--heads: 'kick,,washout': an empty type name" in capsys.readouterr().err

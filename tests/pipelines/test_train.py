@@ -346,3 +346,88 @@ def test_a_model_of_two_members_holds_both_boosters_averaged_and_predicts_like_x
     probs = np.vstack([model.predict_proba(rows[i : i + 1]) for i in range(len(rows))])
     np.testing.assert_allclose(probs, model.booster.inplace_predict(rows), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_a_precursor_head_learns_from_early_precursor_rows_against_normal_rows_only() -> None:
+    from datetime import UTC, datetime
+
+    from pipelines.evaluate import Accident
+    from pipelines.train import TrainConfig, WellRows, head_labels, label_rows
+
+    start = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    minutes = np.arange(-180, 40, 1)
+    times = datetime_to_ns(start) + minutes * 60 * NS
+    cfg = TrainConfig(head_ahead_s=300.0, head_back_s=1800.0, label_lead_s=900.0)
+    kick = Accident("W", "kick", start, start + timedelta(minutes=30), start - timedelta(hours=1))
+    losses = Accident("W", "lost_circulation", start + timedelta(hours=3))  # after the window
+    accidents = [kick, losses]
+    part = WellRows(
+        "W",
+        times,
+        np.zeros((times.size, 1)),
+        label_rows(times, accidents, cfg),
+        np.zeros(times.size),
+        [],
+    )
+
+    def positive(y: np.ndarray) -> set[int]:
+        return set(minutes[y == 1].tolist())
+
+    y = head_labels(part, accidents, "kick", cfg)
+    # known precursor 60 min long: capped at 30 min back, ending 5 min before the start
+    assert positive(y) == set(range(-30, -4))
+    # the last minutes, the kick itself and the reaction after it: left out
+    assert (y[(minutes >= -4) & (minutes <= 32)] == -1).all()
+    assert (y[minutes >= 33] == 0).all()
+    assert (y[minutes <= -125] == 0).all()  # normal drilling long before
+    assert (y[(minutes > -120) & (minutes < -30)] == -1).all()  # the ignore zone stays out
+    unknown = Accident("W", "kick", start, start + timedelta(minutes=30))
+    assert positive(head_labels(part, [unknown], "kick", cfg)) == set(range(-15, -4))
+    assert positive(head_labels(part, accidents, "lost_circulation", cfg)) == set()
+
+
+def test_a_precursor_head_is_kept_when_it_warns_earlier_without_false_alarms() -> None:
+    from datetime import UTC, datetime
+
+    from pipelines.evaluate import Accident
+    from pipelines.train import TrainConfig, WellRows, select_heads
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    times = datetime_to_ns(t0) + np.arange(10 * 2880) * 30 * NS  # 10 days, every 30 s
+    hours = (times - times[0]) / 3.6e12
+    starts = (30.0, 100.0, 170.0)
+    classifier = np.zeros(times.size)
+    early_head = np.zeros(times.size)
+    noisy_head = np.zeros(times.size)
+    for h in starts:
+        classifier[(hours >= h) & (hours < h + 0.5)] = 0.9  # the onset only
+        early_head[(hours >= h - 0.3) & (hours < h - 0.1)] = 0.8  # 18-6 min before
+        noisy_head[(hours >= h - 0.3) & (hours < h - 0.1)] = 0.8
+    noisy_head[(hours >= 200.0) & (hours < 200.2)] = 0.95  # fires on normal drilling
+    accidents = [
+        Accident("W", "kick", t0 + timedelta(hours=h), t0 + timedelta(hours=h + 0.5))
+        for h in starts
+    ]
+    monitored = {"W": (t0, t0 + timedelta(days=10))}
+    part = WellRows(
+        "W", times, np.empty((times.size, 0)), [], np.zeros(times.size), [frozenset()] * times.size
+    )
+    probs = np.column_stack([1.0 - classifier, classifier])
+
+    def select(head: np.ndarray) -> dict:
+        return select_heads(
+            [part], probs, ["normal", "kick"], {"kick": head}, accidents, monitored, TrainConfig()
+        )
+
+    report = select(early_head)
+    assert report["kick"] == {"without": 3.0, "with": 4.5, "kept": True}
+    report = select(noisy_head)
+    # without a false alarm the threshold must clear the normal bump's 0.95: nothing caught
+    assert report["kick"] == {"without": 3.0, "with": 0.0, "kept": False}
+
+
+def test_the_trained_model_keeps_only_the_precursor_heads_it_reports_as_kept(small_model) -> None:
+    report = small_model.meta["metrics"]["precursor_heads"]
+    assert set(report) == set(small_model.classes) - {"normal"}
+    assert set(small_model.heads) == {t for t, row in report.items() if row["kept"]}
+    assert set(small_model.meta.get("heads", {})) == set(small_model.heads)
