@@ -26,9 +26,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 import numpy as np
 
 from models.artifact import BUNDLED_DIR, load_model
-from pipelines.batch import ns_to_datetime
-from pipelines.calibrate import type_alert_times
-from pipelines.evaluate import Accident, Alert, evaluate
+from pipelines.calibrate import type_alerts
+from pipelines.evaluate import Accident, evaluate
 from pipelines.files import read_dataset
 from pipelines.simulate import with_precursors
 from pipelines.train import TrainConfig, WellRows, fit_heads, grouped_folds, well_rows
@@ -93,13 +92,10 @@ def _alerts_metrics(
     monitored: dict,
     cfg: TrainConfig,
 ) -> dict:
-    alerts = []
-    for w, part in parts.items():
-        allowed = np.array([accident_type not in b for b in part.blocked], dtype=bool)
-        for t in type_alert_times(
-            part.times_ns, scores[w], allowed, threshold, k=1, n=1, cooldown_s=cfg.cooldown_s
-        ):
-            alerts.append(Alert(w, ns_to_datetime(int(t)), accident_type, 1.0))
+    decisions = {
+        w: (part.times_ns, {accident_type: scores[w]}, part.blocked) for w, part in parts.items()
+    }
+    alerts = type_alerts(decisions, accident_type, threshold, k=1, n=1, cooldown_s=cfg.cooldown_s)
     return evaluate(alerts, accidents, monitored, cooldown=timedelta(seconds=cfg.cooldown_s))
 
 

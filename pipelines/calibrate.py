@@ -76,6 +76,27 @@ def type_alert_times(
     return np.array(fired, dtype=np.int64)
 
 
+def type_alerts(
+    decisions: dict[str, tuple[np.ndarray, dict[str, np.ndarray], list[frozenset[str]]]],
+    accident_type: str,
+    threshold: float,
+    *,
+    k: int,
+    n: int,
+    cooldown_s: float,
+) -> list[Alert]:
+    """The alerts of one type alone on every well of ``decisions`` (well -> times, class ->
+    scores, types gated out per decision), by ``type_alert_times``."""
+    alerts: list[Alert] = []
+    for well_id, (times, probs, blocked) in decisions.items():
+        allowed = np.array([accident_type not in b for b in blocked], dtype=bool)
+        for t in type_alert_times(
+            times, probs[accident_type], allowed, threshold, k=k, n=n, cooldown_s=cooldown_s
+        ):
+            alerts.append(Alert(well_id, ns_to_datetime(int(t)), accident_type, 1.0))
+    return alerts
+
+
 def typed_alerts(
     alerts: list[Alert], accidents: list[Accident], accident_type: str
 ) -> tuple[int, int]:
@@ -141,14 +162,9 @@ def calibrate_fast(
     for accident_type in types:
         curve: list[_Point] = []
         for threshold in GRID:
-            alerts: list[Alert] = []
-            for well_id, (times, probs, blocked) in decisions.items():
-                allowed = np.array([accident_type not in b for b in blocked], dtype=bool)
-                p = probs[accident_type]
-                for t in type_alert_times(
-                    times, p, allowed, threshold, k=k, n=n, cooldown_s=cooldown_s
-                ):
-                    alerts.append(Alert(well_id, ns_to_datetime(int(t)), accident_type, 1.0))
+            alerts = type_alerts(
+                decisions, accident_type, threshold, k=k, n=n, cooldown_s=cooldown_s
+            )
             metrics = evaluate(alerts, accidents, monitored, cooldown=cooldown)
             days = metrics["monitored_days_outside_windows"] or 0.0
             right, wrong = typed_alerts(alerts, accidents, accident_type)
