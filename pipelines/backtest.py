@@ -138,13 +138,16 @@ def heldout_metrics(
     n: int = 5,
     cooldown_s: float = 1800.0,
     offsets: tuple[float, ...] = (),
+    report_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Per-event metrics on simulated wells from seeds the model never saw, one entry per set
     plus ``all`` (every set pooled). ``model=None`` scores the rule baseline instead.
 
     ``offsets``: also the pooled metrics with every alert threshold moved by each offset
     (``operating_points``), from the same replayed decisions through the same alert logic —
-    what a lower or higher threshold would trade."""
+    what a lower or higher threshold would trade. ``report_dir``: also write the backtest
+    report of every set pooled there (``pipelines.report.write_report``: alerts.csv,
+    metrics.json, a timeline per well, the confusion matrix)."""
     from pipelines.rules import rule_decisions
 
     sets = heldout_sets(seeds=seeds, wells=wells, hours=hours, shifted=shifted)
@@ -171,6 +174,7 @@ def heldout_metrics(
                 thresholds=dict.fromkeys(ACCIDENT_TYPES, 0.5), k=k, n=n, cooldown_s=cooldown_s
             )
             decisions = {w: rule_decisions(b) for w, b in set_wells.items() if len(b)}
+            all_decisions.update(decisions)
             alerts = alerts_from_decisions(decisions, policy)
             monitored = {w: (b.start, b.end) for w, b in set_wells.items() if len(b)}
             out[name] = evaluate(alerts, set_accidents, monitored, cooldown=cooldown)
@@ -198,6 +202,16 @@ def heldout_metrics(
             m = evaluate(alerts, all_accidents, all_monitored, cooldown=cooldown)
             points.append({"offset": offset, **{key: m[key] for key in POINT_KEYS}})
         out["operating_points"] = points
+    if report_dir is not None:
+        from pipelines.report import write_report
+
+        write_report(
+            report_dir,
+            metrics=out,
+            alerts=all_alerts,
+            accidents=all_accidents,
+            decisions=all_decisions,
+        )
     return out
 
 
@@ -244,6 +258,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-shifted", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the metrics here")
     parser.add_argument(
+        "--out",
+        type=Path,
+        help="also write the backtest report of every set pooled to this directory "
+        "(alerts.csv, metrics.json, timeline_<well>.png, confusion.png)",
+    )
+    parser.add_argument(
         "--detector",
         choices=("classifier", "analogue"),
         help="decide with this detector of the model (default: the model's own choice)",
@@ -278,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         hours=args.hours,
         shifted=not args.no_shifted,
         offsets=offsets,
+        report_dir=args.out,
     )
     for name, m in metrics.items():
         if name == "operating_points":

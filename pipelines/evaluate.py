@@ -95,6 +95,8 @@ def evaluate(
             "type_accuracy": (float(np.mean(rows["right"])) if rows["right"] else None),
             "median_lead_min": (float(np.median(rows["lead"])) if rows["lead"] else None),
             "early": int(sum(lead >= EARLY_MIN for lead in rows["lead"])),
+            # every detected accident's lead, so runs over other wells can be pooled
+            "leads_min": sorted(round(float(lead), 2) for lead in rows["lead"]),
         }
 
     everything: dict[str, list] = {"hit": [], "right": [], "lead": []}

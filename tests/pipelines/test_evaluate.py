@@ -31,6 +31,8 @@ def test_per_event_recall_lead_time_and_false_alarms_per_day() -> None:
     assert m["per_type"]["kick"]["median_lead_min"] == pytest.approx(55.0)  # (10 + 100) / 2
     assert m["per_type"]["kick"]["early"] == 2  # both warned of >= 5 min ahead
     assert m["per_type"]["stuck_pipe"]["early"] == 0  # alerted 25 min after its start
+    assert m["per_type"]["kick"]["leads_min"] == [10.0, 100.0]  # what pooling runs needs
+    assert m["leads_min"] == [-25.0, 10.0, 100.0]
     assert m["false_alarms"] == 1
     # W1 windows: 150+30 min and 120+30 min; W2: 120+20 min, out of 2 days.
     outside_days = (2 * 1440 - (150 + 150 + 140)) / 1440
