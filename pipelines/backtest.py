@@ -111,7 +111,11 @@ def simulated_dataset(
     else:
         sims = simulate_fleet(n_wells, hours=hours, seed=seed)
     wells = {w.profile.well_id: TelemetryBatch.from_frame(w.frame) for w in sims}
-    accidents = [Accident(a.well_id, a.type, a.start, a.end) for w in sims for a in w.accidents]
+    accidents = [
+        Accident(a.well_id, a.type, a.start, a.end, a.precursor_start)
+        for w in sims
+        for a in w.accidents
+    ]
     return wells, accidents
 
 

@@ -3,8 +3,10 @@
 An accident with start s and end e (s + 30 min if unknown) is detected by an alert in
 [s - 2 h, e]; lead time is s minus the first such alert. Alerts outside every detection
 window are false alarms, counted per 24 h of monitored time outside the windows, with the
-repeats of one episode (same well and type within the cool-down) counted once. ``early``
-counts the accidents warned of at least ``EARLY_MIN`` before their start.
+repeats of one episode (same well and type within the cool-down) counted once; those raised
+while an accident of their type was already developing (its recorded precursor under way,
+its start more than 2 h away) are also counted apart. ``early`` counts the accidents warned
+of at least ``EARLY_MIN`` before their start.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ class Accident:
     @property
     def window(self) -> tuple[datetime, datetime]:
         return self.start - LOOKBACK, self.end or (self.start + DEFAULT_DURATION)
+
+    def developing(self, time: datetime) -> bool:
+        """Whether its recorded precursor is under way at ``time`` (before the start)."""
+        return self.precursor_start is not None and self.precursor_start <= time < self.start
 
 
 @dataclass(frozen=True)
@@ -65,9 +71,11 @@ def evaluate(
     # False alarms: alerts outside every window of their well, episodes counted once.
     false_alarms = 0
     fa_by_type: dict[str, int] = defaultdict(int)
+    fa_developing = 0
     outside_seconds = 0.0
     for well, (first, last) in monitored.items():
-        windows = [a.window for a in accidents if a.well_id == well]
+        mine = [a for a in accidents if a.well_id == well]
+        windows = [a.window for a in mine]
         last_episode: dict[str, datetime] = {}
         for alert in by_well.get(well, []):
             if any(lo <= alert.time <= hi for lo, hi in windows):
@@ -78,6 +86,7 @@ def evaluate(
                 continue
             false_alarms += 1
             fa_by_type[alert.type] += 1
+            fa_developing += any(a.type == alert.type and a.developing(alert.time) for a in mine)
         covered = 0.0
         for lo, hi in windows:
             lo_c, hi_c = max(lo, first), min(hi, last)
@@ -110,6 +119,9 @@ def evaluate(
             "monitored_days_outside_windows": days,
             "false_alarms_per_day": (false_alarms / days) if days > 0 else None,
             "false_alarms_by_type": dict(fa_by_type),
+            # of them, raised while an accident of their type was already developing on the
+            # well (its recorded precursor under way, the start more than LOOKBACK away)
+            "false_alarms_developing": fa_developing,
             "per_type": {t: summarise(rows) for t, rows in sorted(per_type.items())},
         }
     )
@@ -138,4 +150,9 @@ def format_table(metrics: dict, title: str = "") -> str:
         f"{metrics['monitored_days_outside_windows']:.2f} days outside windows = "
         f"{fmt(metrics['false_alarms_per_day'], '.2f')}/24 h {metrics['false_alarms_by_type']}"
     )
+    if metrics.get("false_alarms_developing"):
+        lines.append(
+            f"  of them {metrics['false_alarms_developing']} while an accident of their type "
+            "was already developing on the well (precursor under way, start > 2 h away)"
+        )
     return "\n".join(lines)

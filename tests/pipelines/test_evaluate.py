@@ -39,6 +39,25 @@ def test_per_event_recall_lead_time_and_false_alarms_per_day() -> None:
     assert m["false_alarms_per_day"] == pytest.approx(1 / outside_days)
 
 
+def test_a_false_alarm_while_an_accident_of_its_type_develops_is_counted_apart() -> None:
+    from pipelines.evaluate import format_table
+
+    # a washout whose precursor began 4 h before its start; its window opens 2 h before
+    washout = Accident("W1", "washout", at(600), at(620), precursor_start=at(360))
+    alerts = [
+        Alert("W1", at(460), "washout"),  # 140 min ahead: outside the window, but developing
+        Alert("W1", at(200), "washout"),  # before its precursor: plainly false
+        Alert("W1", at(470), "kick"),  # another type during the precursor: plainly false
+    ]
+    m = evaluate(alerts, [washout], {"W1": (at(0), at(1440))})
+    assert m["false_alarms"] == 3
+    assert m["false_alarms_developing"] == 1
+    assert "of them 1 while an accident of their type was already developing" in format_table(m)
+    # without a recorded precursor nothing is known to be developing
+    m = evaluate(alerts, [Accident("W1", "washout", at(600), at(620))], {"W1": (at(0), at(1440))})
+    assert m["false_alarms_developing"] == 0
+
+
 def test_an_undetected_accident_lowers_recall() -> None:
     m = evaluate([], [Accident("W1", "kick", at(600), at(630))], {"W1": (at(0), at(1440))})
     assert m["recall"] == 0.0
@@ -64,3 +83,5 @@ def test_held_out_sets_are_new_wells_and_the_shifted_set_has_other_profiles() ->
     assert set(plain).isdisjoint(shifted)
     assert all(w.startswith("SHIFT-5-") for w in shifted)
     assert all(a.well_id in plain for a in plain_acc)
+    # the simulator's precursor starts come along (none: the start itself)
+    assert all(a.precursor_start is not None and a.precursor_start <= a.start for a in plain_acc)
