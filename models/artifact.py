@@ -117,6 +117,16 @@ class ModelArtifact:
             table = self.meta["pairwise"]["thresholds"]
         return {k: float(v) for k, v in table.items()}
 
+    @property
+    def hold_s(self) -> dict[str, float] | None:
+        """Per-type hold times of the selected detector's alerts (``pipelines.alerting``:
+        how long a type's vote must hold before it alerts), chosen with its thresholds;
+        None if the model does not set them (the alert policy's default applies)."""
+        table = self.meta.get("hold_s")
+        if self.detector == "analogue":
+            table = self.meta["pairwise"].get("hold_s")
+        return None if table is None else {k: float(v) for k, v in table.items()}
+
     def with_detector(self, detector: str) -> ModelArtifact:
         """The same model deciding with the other detector (both are trained together)."""
         if detector not in ("classifier", "analogue"):

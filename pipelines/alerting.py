@@ -1,4 +1,5 @@
-"""Alert logic: thresholds, k-of-n persistence, rig-state gating and cool-down per type.
+"""Alert logic: thresholds, k-of-n persistence (held for a type's own time), rig-state gating
+and cool-down per type.
 
 Per-well state is an explicit dataclass updated by ``step(state, decision) -> type | None``,
 so the live stream and a backtest apply exactly the same logic.
@@ -6,12 +7,12 @@ so the live stream and a backtest apply exactly the same logic.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.artifact import NORMAL
+from models.artifact import NORMAL, ModelArtifact
 from models.rigstate import RigState
 
 # Accident types that only make sense in some rig states; others are allowed everywhere.
@@ -29,6 +30,12 @@ DEFAULT_GATING: dict[str, frozenset[str]] = {
 # ... and only once the rig has stayed in those states this long: their signatures are trends
 # at steady pumping and drilling, which pump start-ups, stops and connections imitate.
 DEFAULT_STEADY_S: dict[str, float] = {"washout": 300.0, "bit_balling": 300.0}
+# ... and a type whose accidents develop over hours alerts only once its k-of-n vote has held
+# this long without a break: a washout's standpipe pressure falls for one to four hours
+# before its start, and a vote that holds for minutes halfway through that decline is two
+# hours early -- a false alarm by BRIEF §5, which also hides the accident itself behind its
+# still running episode. Chosen on validation seeds (docs/detection.md, session 14).
+DEFAULT_HOLD_S: dict[str, float] = {"washout": 600.0}
 
 
 @dataclass(frozen=True)
@@ -39,16 +46,32 @@ class AlertPolicy:
     cooldown_s: float = 1800.0
     gating: dict[str, frozenset[str]] = field(default_factory=lambda: dict(DEFAULT_GATING))
     steady_s: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_STEADY_S))
+    hold_s: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_HOLD_S))
     default_threshold: float = 0.6
 
     def threshold(self, accident_type: str) -> float:
         return self.thresholds.get(accident_type, self.default_threshold)
 
 
+def model_policy(model: ModelArtifact, *, k: int, n: int, cooldown_s: float) -> AlertPolicy:
+    """The alert policy of a model's selected detector: its thresholds and hold times (the
+    default holds where the model sets none)."""
+    holds = model.hold_s
+    return AlertPolicy(
+        thresholds=model.thresholds,
+        k=k,
+        n=n,
+        cooldown_s=cooldown_s,
+        hold_s=dict(DEFAULT_HOLD_S) if holds is None else holds,
+    )
+
+
 @dataclass
 class AlertState:
     recent: deque[str | None] = field(default_factory=deque)
     episode_last_ns: dict[str, int] = field(default_factory=dict)
+    # per type, since when its k-of-n vote has held without a break
+    holding_since_ns: dict[str, int] = field(default_factory=dict)
 
 
 def gated_out(
@@ -110,14 +133,26 @@ def step(
 ) -> str | None:
     """Feed one decision; returns the accident type to alert on, or None.
 
-    An alert needs the same type voted in k of the last n decisions. While that keeps
-    holding, or within the cool-down after it last held, the episode is one alert.
+    An alert needs the same type voted in k of the last n decisions, and that without a
+    break for the type's ``hold_s`` (none by default). While it keeps holding, or within
+    the cool-down after it last held, the episode is one alert.
     """
     vote = candidate(policy, probabilities, rig_state, blocked)
     state.recent.append(vote)
     while len(state.recent) > policy.n:
         state.recent.popleft()
+    if policy.hold_s:
+        counts = Counter(state.recent)
+        since = state.holding_since_ns
+        for held in [t for t in since if counts[t] < policy.k]:
+            del since[held]
+        for voted, count in counts.items():
+            if voted is not None and count >= policy.k:
+                since.setdefault(voted, time_ns)
     if vote is None or sum(1 for v in state.recent if v == vote) < policy.k:
+        return None
+    hold_s = policy.hold_s.get(vote, 0.0)
+    if hold_s and time_ns - state.holding_since_ns[vote] < hold_s * 1e9:
         return None
     last = state.episode_last_ns.get(vote)
     state.episode_last_ns[vote] = time_ns

@@ -193,15 +193,18 @@ def heldout_metrics(
         all_monitored.update(monitored)
     out["all"] = evaluate(all_alerts, all_accidents, all_monitored, cooldown=cooldown)
     if model is not None and offsets:
-        from pipelines.alerting import AlertPolicy
+        from dataclasses import replace
+
+        from pipelines.alerting import model_policy
         from pipelines.calibrate import alerts_from_decisions
 
         points = []
+        base = model_policy(model, k=k, n=n, cooldown_s=cooldown_s)
         for offset in offsets:
             thresholds = {
                 t: float(np.clip(v + offset, 0.05, 0.999)) for t, v in model.thresholds.items()
             }
-            policy = AlertPolicy(thresholds=thresholds, k=k, n=n, cooldown_s=cooldown_s)
+            policy = replace(base, thresholds=thresholds)
             alerts = alerts_from_decisions(all_decisions, policy)
             m = evaluate(alerts, all_accidents, all_monitored, cooldown=cooldown)
             points.append({"offset": offset, **{key: m[key] for key in POINT_KEYS}})

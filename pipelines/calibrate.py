@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from pipelines.alerting import AlertPolicy, AlertState, step
+from pipelines.alerting import DEFAULT_HOLD_S, AlertPolicy, AlertState, step
 from pipelines.batch import ns_to_datetime
 from pipelines.evaluate import Accident, Alert, evaluate
 from pipelines.streaming import Decision
@@ -54,17 +54,25 @@ def type_alert_times(
     k: int,
     n: int,
     cooldown_s: float,
+    hold_s: float = 0.0,
 ) -> np.ndarray:
     """Alert times of one type alone, vectorised: exactly what ``alerting.step`` raises when
     every other type's threshold is out of reach (vote = p >= threshold in an allowed rig
-    state; k votes among the last n; one alert per episode within the cool-down)."""
+    state; k votes among the last n, held without a break for ``hold_s``; one alert per
+    episode within the cool-down)."""
     vote = (p >= threshold) & allowed
     if not vote.any():
         return np.empty(0, dtype=np.int64)
     csum = np.concatenate([[0], np.cumsum(vote)])
     idx = np.arange(len(vote))
     recent = csum[idx + 1] - csum[np.maximum(idx + 1 - n, 0)]
-    holds = np.flatnonzero(vote & (recent >= k))
+    persist = recent >= k
+    ready = vote & persist
+    if hold_s:
+        starts = persist & ~np.concatenate([[False], persist[:-1]])
+        run_start = np.maximum.accumulate(np.where(starts, idx, 0))
+        ready &= times_ns - times_ns[run_start] >= hold_s * 1e9
+    holds = np.flatnonzero(ready)
     fired: list[int] = []
     last: int | None = None
     cooldown_ns = cooldown_s * 1e9
@@ -84,6 +92,7 @@ def type_alerts(
     k: int,
     n: int,
     cooldown_s: float,
+    hold_s: float = 0.0,
 ) -> list[Alert]:
     """The alerts of one type alone on every well of ``decisions`` (well -> times, class ->
     scores, types gated out per decision), by ``type_alert_times``."""
@@ -91,7 +100,14 @@ def type_alerts(
     for well_id, (times, probs, blocked) in decisions.items():
         allowed = np.array([accident_type not in b for b in blocked], dtype=bool)
         for t in type_alert_times(
-            times, probs[accident_type], allowed, threshold, k=k, n=n, cooldown_s=cooldown_s
+            times,
+            probs[accident_type],
+            allowed,
+            threshold,
+            k=k,
+            n=n,
+            cooldown_s=cooldown_s,
+            hold_s=hold_s,
         ):
             alerts.append(Alert(well_id, ns_to_datetime(int(t)), accident_type, 1.0))
     return alerts
@@ -142,6 +158,7 @@ def calibrate_fast(
     cooldown_s: float,
     mistype_share: float = 0.3,
     early_weight: float = EARLY_WEIGHT,
+    hold_s: dict[str, float] = DEFAULT_HOLD_S,
 ) -> tuple[dict[str, float], list[Alert]]:
     """Per-type thresholds from decision arrays (well -> times, class -> probabilities, types
     gated out per decision as ``alerting.gated_out`` gives them).
@@ -163,7 +180,13 @@ def calibrate_fast(
         curve: list[_Point] = []
         for threshold in GRID:
             alerts = type_alerts(
-                decisions, accident_type, threshold, k=k, n=n, cooldown_s=cooldown_s
+                decisions,
+                accident_type,
+                threshold,
+                k=k,
+                n=n,
+                cooldown_s=cooldown_s,
+                hold_s=hold_s.get(accident_type, 0.0),
             )
             metrics = evaluate(alerts, accidents, monitored, cooldown=cooldown)
             days = metrics["monitored_days_outside_windows"] or 0.0

@@ -28,7 +28,7 @@ from models.features import (
     prepare,
 )
 from models.rigstate import RigState
-from pipelines.alerting import AlertPolicy, AlertState, gated_out, step
+from pipelines.alerting import AlertState, gated_out, model_policy, step
 from pipelines.batch import TelemetryBatch, chunks, ns_to_datetime
 
 log = logging.getLogger(__name__)
@@ -159,9 +159,7 @@ class StreamEngine:
     def set_model(self, model: ModelArtifact) -> None:
         """Swap the model; wells keep their buffers, so detection continues at once."""
         self._model = model
-        self._policy = AlertPolicy(
-            thresholds=model.thresholds, k=self._k, n=self._n, cooldown_s=self._cooldown_s
-        )
+        self._policy = model_policy(model, k=self._k, n=self._n, cooldown_s=self._cooldown_s)
         log.info("stream engine now uses model %s", model.version)
 
     @property

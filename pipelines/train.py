@@ -31,7 +31,7 @@ from models.features import DERIVED_CHANNELS, FeatureSpec, decision_ends, featur
 from models.pairwise import PairwiseDetector, References, fit_pairwise, top_columns
 from models.rigstate import RigState
 from models.trees import average_boosters
-from pipelines.alerting import gated_out
+from pipelines.alerting import DEFAULT_HOLD_S, gated_out
 from pipelines.batch import TelemetryBatch, datetime_to_ns, ns_to_iso
 from pipelines.calibrate import EARLY_WEIGHT, calibrate_fast
 from pipelines.evaluate import LOOKBACK, Accident, evaluate
@@ -662,6 +662,7 @@ def train_model(
                 k=1,
                 n=1,
                 cooldown_s=cfg.cooldown_s,
+                hold_s=DEFAULT_HOLD_S,
             )
             oof = evaluate(
                 oof_alerts, oof_accidents, monitored, cooldown=timedelta(seconds=cfg.cooldown_s)
@@ -696,7 +697,12 @@ def train_model(
         "windows_s": list(spec.windows),
         "classes": classes,
         "thresholds": thresholds["classifier"],
-        "pairwise": {**pairwise.meta(), "thresholds": thresholds["analogue"]},
+        "hold_s": dict(DEFAULT_HOLD_S),  # what the thresholds were calibrated with
+        "pairwise": {
+            **pairwise.meta(),
+            "thresholds": thresholds["analogue"],
+            "hold_s": dict(DEFAULT_HOLD_S),
+        },
         "stride_seconds": cfg.live_stride_s,
         "training": {
             **(data_summary or {}),

@@ -33,7 +33,7 @@ def test_one_episode_alerts_once_and_again_only_after_the_cooldown() -> None:
 
 
 def test_gated_types_do_not_fire_in_other_rig_states() -> None:
-    policy = AlertPolicy(thresholds={"washout": 0.5}, k=1, n=1)
+    policy = AlertPolicy(thresholds={"washout": 0.5}, k=1, n=1, hold_s={})
     probs = [{"normal": 0.1, "washout": 0.9}]
     assert run(policy, probs, rig="trip_out") == []
     assert run(policy, probs, rig="circulating") == [(0, "washout")]
@@ -76,3 +76,61 @@ def test_washout_and_bit_balling_wait_until_the_rig_has_pumped_steadily_for_five
         times, np.full(1800, RigState.ROTARY_DRILLING, np.int8), np.array([299, 300])
     )
     assert steady == [frozenset({"washout", "bit_balling"}), frozenset()]
+
+
+WASHOUT = {"normal": 0.1, "washout": 0.9}
+STEADY = {"normal": 0.9, "washout": 0.1}
+
+
+def test_a_washout_alerts_only_once_its_vote_has_held_for_its_hold_time() -> None:
+    policy = AlertPolicy(thresholds={"washout": 0.5}, k=3, n=5, hold_s={"washout": 600.0})
+    # decisions every 10 s: the vote first holds at the third, 600 s later it may alert
+    assert run(policy, [WASHOUT] * 80, rig="circulating") == [(62, "washout")]
+    # other types are not held back
+    assert run(policy, [KICK] * 5) == [(2, "kick")]
+
+
+def test_a_break_in_a_held_vote_starts_its_hold_again() -> None:
+    policy = AlertPolicy(thresholds={"washout": 0.5}, k=3, n=5, hold_s={"washout": 600.0})
+    # one quiet decision keeps 3 of 5; three in a row break the hold
+    tolerated = [WASHOUT] * 30 + [STEADY] + [WASHOUT] * 40
+    assert run(policy, tolerated, rig="circulating") == [(62, "washout")]
+    broken = [WASHOUT] * 55 + [STEADY] * 3 + [WASHOUT] * 70
+    assert run(policy, broken, rig="circulating") == [(58 + 2 + 60, "washout")]
+
+
+def test_the_default_policy_holds_washouts_ten_minutes_and_nothing_else() -> None:
+    from pipelines.alerting import DEFAULT_HOLD_S
+
+    assert DEFAULT_HOLD_S == {"washout": 600.0}
+    assert AlertPolicy(thresholds={}).hold_s == DEFAULT_HOLD_S
+
+
+def test_a_model_carries_the_hold_times_its_detector_was_calibrated_with(small_model) -> None:
+    from dataclasses import replace
+
+    from pipelines.alerting import DEFAULT_HOLD_S, model_policy
+
+    # training records the holds it calibrated with, for both detectors
+    assert small_model.meta["hold_s"] == DEFAULT_HOLD_S
+    assert small_model.meta["pairwise"]["hold_s"] == DEFAULT_HOLD_S
+    meta = {
+        **small_model.meta,
+        "hold_s": {"washout": 900},
+        "pairwise": {**small_model.meta["pairwise"], "hold_s": {}},
+    }
+    model = replace(small_model, meta=meta)
+    policy = model_policy(model, k=3, n=5, cooldown_s=1800.0)
+    assert policy.hold_s == {"washout": 900.0} and policy.thresholds == model.thresholds
+    analogue = model.with_detector("analogue")
+    assert model_policy(analogue, k=3, n=5, cooldown_s=1800.0).hold_s == {}
+    # the live engine alerts by it, and by the new model's after a swap
+    from pipelines.streaming import StreamEngine
+
+    engine = StreamEngine(model)
+    assert engine._policy.hold_s == {"washout": 900.0}
+    engine.set_model(analogue)
+    assert engine._policy.hold_s == {}
+    # a model from before hold times has the policy's default
+    older = replace(small_model, meta={k: v for k, v in meta.items() if k != "hold_s"})
+    assert model_policy(older, k=2, n=4, cooldown_s=60.0).hold_s == DEFAULT_HOLD_S

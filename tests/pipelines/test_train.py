@@ -36,14 +36,23 @@ def test_channel_dropout_removes_half_the_channels_and_can_resample_to_about_5_s
     assert 4.0 < gaps.mean() < 6.0 and gaps.min() >= 3 and gaps.max() <= 7
 
 
-@pytest.mark.parametrize("k,n", [(1, 1), (2, 3), (3, 5)])
-def test_vectorised_alert_times_equal_the_alert_logic_step_by_step(k: int, n: int) -> None:
+@pytest.mark.parametrize("k,n,hold_s", [(1, 1, 0.0), (2, 3, 0.0), (3, 5, 0.0), (3, 5, 120.0)])
+def test_vectorised_alert_times_equal_the_alert_logic_step_by_step(
+    k: int, n: int, hold_s: float
+) -> None:
     rng = np.random.default_rng(k)
     m = 3000
     times = (np.arange(m) * 10 * NS).astype(np.int64)
     p = np.clip(np.cumsum(rng.normal(0, 0.08, m)) % 1.0, 0, 1)
     allowed = rng.random(m) < 0.9
-    policy = AlertPolicy(thresholds={"kick": 0.7}, k=k, n=n, cooldown_s=600.0, gating={})
+    policy = AlertPolicy(
+        thresholds={"kick": 0.7},
+        k=k,
+        n=n,
+        cooldown_s=600.0,
+        gating={},
+        hold_s={"kick": hold_s},
+    )
     state = AlertState()
     expected = []
     for i in range(m):
@@ -51,8 +60,8 @@ def test_vectorised_alert_times_equal_the_alert_logic_step_by_step(k: int, n: in
         probs = {"normal": 1 - p[i], "kick": p[i] if allowed[i] else 0.0}
         if step(state, policy, time_ns=int(times[i]), probabilities=probs, rig_state="x"):
             expected.append(int(times[i]))
-    got = type_alert_times(times, p, allowed, 0.7, k=k, n=n, cooldown_s=600.0)
-    assert got.tolist() == expected
+    got = type_alert_times(times, p, allowed, 0.7, k=k, n=n, cooldown_s=600.0, hold_s=hold_s)
+    assert got.tolist() == expected and len(expected) > 3
 
 
 def _accident_contrast(model, batch: TelemetryBatch, accidents) -> tuple[float, float]:
