@@ -141,15 +141,15 @@ def step(
     state.recent.append(vote)
     while len(state.recent) > policy.n:
         state.recent.popleft()
+    counts = Counter(state.recent)
     if policy.hold_s:
-        counts = Counter(state.recent)
         since = state.holding_since_ns
         for held in [t for t in since if counts[t] < policy.k]:
             del since[held]
         for voted, count in counts.items():
             if voted is not None and count >= policy.k:
                 since.setdefault(voted, time_ns)
-    if vote is None or sum(1 for v in state.recent if v == vote) < policy.k:
+    if vote is None or counts[vote] < policy.k:
         return None
     hold_s = policy.hold_s.get(vote, 0.0)
     if hold_s and time_ns - state.holding_since_ns[vote] < hold_s * 1e9:
