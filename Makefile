@@ -43,10 +43,11 @@ pytest: install browser
 ## test: lint, type-check and the whole test suite (PostgreSQL on 127.0.0.1:5432 required in CI)
 test: lint typecheck pytest
 
-## model: re-train the bundled model from simulated wells (reproducible: fixed seeds; ~75 min)
+## model: re-train the bundled model from simulated wells, re-calibrate the classifier on validation seeds 7-16 (reproducible: fixed seeds; ~90 min)
 model: install
 	$(BIN)/drillwatch simulate --wells 144 --hours 24 --seed 1 --out var/train144 --format parquet --manifest
 	$(BIN)/drillwatch train --data var/train144 --heads pack_off --version bundled-v9-remake --out models/bundled
+	OMP_NUM_THREADS=1 $(BIN)/drillwatch calibrate --model models/bundled --seeds 7-16 --budget 0.08 --mistype-share 0.2 --version bundled-v10-remake --out models/bundled
 	OMP_NUM_THREADS=1 $(BIN)/drillwatch evaluate --model models/bundled --seeds 2 --wells 8 --hours 24 --record --sweep=-0.1,0,0.05
 	OMP_NUM_THREADS=1 $(BIN)/drillwatch evaluate --model models/bundled --detector analogue --seeds 2 --wells 8 --hours 24 --record
 

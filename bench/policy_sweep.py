@@ -12,7 +12,8 @@ through the alert logic again (``pipelines.calibrate.alerts_from_decisions``) wi
 type's hold time or threshold set to each value, every other setting as the model and the
 default policy have it. Per value it prints the per-event metrics of BRIEF §5 over all the
 wells, and the type's own recall, type accuracy, median lead and how many of its accidents
-were warned of at least 5 min ahead.
+were warned of at least 5 min ahead, and for kicks, losses and twist-offs the median minutes
+the first alert came before the simulated crew began to react ("crew").
 """
 
 from __future__ import annotations
@@ -28,20 +29,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from models.artifact import BUNDLED_DIR, load_model
 from pipelines.alerting import model_policy
-from pipelines.backtest import backtest, heldout_sets
+from pipelines.backtest import HELDOUT_SEEDS, backtest, heldout_sets, seeds_arg
 from pipelines.calibrate import alerts_from_decisions
 from pipelines.evaluate import EARLY_MIN, evaluate
-
-HELD_OUT_SEEDS = {2, 3, 4, 5}
-
-
-def seeds_arg(text: str) -> list[int]:
-    """``7,8,9`` or ``7-16`` (or both, comma-separated)."""
-    seeds: list[int] = []
-    for part in text.split(","):
-        lo, _, hi = part.partition("-")
-        seeds += range(int(lo), int(hi or lo) + 1)
-    return seeds
 
 
 def sweep_arg(text: str) -> tuple[str, list[float]]:
@@ -63,8 +53,8 @@ def main() -> int:
         "--threshold", type=sweep_arg, action="append", default=[], metavar="T=P,.."
     )
     args = parser.parse_args()
-    if HELD_OUT_SEEDS & set(args.seeds):
-        parser.error(f"--seeds: {sorted(HELD_OUT_SEEDS & set(args.seeds))} are the held-out seeds")
+    if HELDOUT_SEEDS & set(args.seeds):
+        parser.error(f"--seeds: {sorted(HELDOUT_SEEDS & set(args.seeds))} are the held-out seeds")
     logging.basicConfig(level=logging.WARNING)
     model = load_model(args.model)
     if args.detector:
@@ -84,7 +74,7 @@ def main() -> int:
     base = model_policy(model, k=3, n=5, cooldown_s=1800.0)
     cooldown = timedelta(seconds=base.cooldown_s)
     print(f"model {model.version}; thresholds {base.thresholds}; holds {base.hold_s}")
-    print(f"{'setting':<28} recall type-acc FA/24h (n) lead | type: recall acc lead >=5min")
+    print(f"{'setting':<28} recall type-acc FA/24h (n) lead | type: recall acc lead >=5min [crew]")
     runs = [("hold", t, v) for t, values in args.hold for v in values]
     runs += [("threshold", t, v) for t, values in args.threshold for v in values]
     for what, accident_type, value in runs or [("threshold", "kick", base.threshold("kick"))]:
@@ -98,6 +88,7 @@ def main() -> int:
         row = m["per_type"].get(accident_type, {})
         leads = row.get("leads_min", [])
         own = row.get("median_lead_min")
+        crew = row.get("median_ahead_of_crew_min")
         print(
             f"{f'{accident_type} {what} {value:g}':<28} "
             f"{m['recall']:.2f}   {m['type_accuracy']:.2f}   {m['false_alarms_per_day']:.3f} "
@@ -105,6 +96,7 @@ def main() -> int:
             f"{row.get('recall', 0):.2f} {row.get('type_accuracy', 0):.2f} "
             f"{'-' if own is None else f'{own:+.1f}'} "
             f"{sum(lead >= EARLY_MIN for lead in leads)}/{row.get('accidents', 0)}"
+            f"{'' if crew is None else f' crew {crew:+.1f}'}"
             f"  false alarms {m['false_alarms_by_type']}",
             flush=True,
         )

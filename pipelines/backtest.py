@@ -17,6 +17,30 @@ from pipelines.streaming import AlertEvent, Decision, StreamEngine
 
 log = logging.getLogger(__name__)
 NS = 1_000_000_000
+# The held-out seeds of docs/detection.md: models are judged on them, never tuned on them.
+HELDOUT_SEEDS = frozenset({2, 3, 4, 5})
+
+
+def seeds_arg(text: str) -> list[int]:
+    """``7,8,9`` or ``7-16`` (or both, comma-separated) as a list of seeds."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        lo, _, hi = part.strip().partition("-")
+        if not lo.isdigit() or (hi and not hi.isdigit()):
+            raise ValueError(f"{text!r}: expected seeds like 7,8,9 or 7-16")
+        seeds += range(int(lo), int(hi or lo) + 1)
+    return seeds
+
+
+def training_wells(model: ModelArtifact, *, calibration: bool = True) -> set[str]:
+    """The wells the model's metadata says it was trained on (and with ``calibration``,
+    the validation wells either detector's thresholds were calibrated on)."""
+    seen: set[str] = set()
+    keys = ("training", "calibration", "calibration_analogue") if calibration else ("training",)
+    for key in keys:
+        seen |= set(model.meta.get(key, {}).get("wells", []))
+        seen |= set(model.meta.get(key, {}).get("train_wells", []))
+    return seen
 
 
 def replay(
@@ -112,7 +136,7 @@ def simulated_dataset(
         sims = simulate_fleet(n_wells, hours=hours, seed=seed)
     wells = {w.profile.well_id: TelemetryBatch.from_frame(w.frame) for w in sims}
     accidents = [
-        Accident(a.well_id, a.type, a.start, a.end, a.precursor_start)
+        Accident(a.well_id, a.type, a.start, a.end, a.precursor_start, a.noticed)
         for w in sims
         for a in w.accidents
     ]
@@ -155,10 +179,7 @@ def heldout_metrics(
     from pipelines.rules import rule_decisions
 
     sets = heldout_sets(seeds=seeds, wells=wells, hours=hours, shifted=shifted)
-    seen: set[str] = set()
-    if model is not None:
-        seen |= set(model.meta.get("training", {}).get("wells", []))
-        seen |= set(model.meta.get("training", {}).get("train_wells", []))
+    seen = training_wells(model) if model is not None else set()
     out: dict[str, Any] = {}
     all_alerts: list[Alert] = []
     all_decisions: dict[str, list[Decision]] = {}
@@ -241,6 +262,82 @@ def format_points(points: list[dict[str, Any]]) -> str:
             f"{p['offset']:+16.2f}  {cells[0]:>6}  {cells[1]:>8}  {cells[2]:>6}  {cells[3]:>8}"
         )
     return "\n".join(lines)
+
+
+def calibrate_on_validation(
+    model: ModelArtifact,
+    *,
+    seeds: tuple[int, ...],
+    wells: int = 8,
+    hours: float = 24.0,
+    budget_per_day: float = 0.1,
+    mistype_share: float = 0.3,
+    k: int = 3,
+    n: int = 5,
+    cooldown_s: float = 1800.0,
+) -> dict[str, Any]:
+    """Alert thresholds for the model's detector, calibrated on simulated validation wells
+    (``seeds``: plain and profile-shifted sets, as ``heldout_sets`` draws them) replayed
+    through the live path, with the live alert policy (k-of-n, gating, the model's holds)
+    and ``pipelines.calibrate.calibrate_fast``'s objective and false-alarm budget.
+
+    Returns the thresholds, the wells and days they were calibrated on, and the per-event
+    metrics on those wells before (the model's thresholds) and after. Refuses the held-out
+    seeds and wells the model was trained or calibrated on."""
+    from pipelines.alerting import model_policy
+    from pipelines.calibrate import alerts_from_decisions, calibrate_fast, decision_arrays
+
+    held = sorted(HELDOUT_SEEDS & set(seeds))
+    if held:
+        raise ValueError(f"seeds {held} are the held-out seeds: calibrate on others")
+    seen = training_wells(model, calibration=False)  # calibrating again on them is fine
+    decisions: dict[str, list[Decision]] = {}
+    accidents: list[Accident] = []
+    monitored: dict[str, tuple[datetime, datetime]] = {}
+    for name, (set_wells, set_accidents) in heldout_sets(
+        seeds=seeds, wells=wells, hours=hours
+    ).items():
+        overlap = seen & set(set_wells)
+        if overlap:
+            raise ValueError(f"{name}: wells {sorted(overlap)} were used to train the model")
+        result = backtest(model, set_wells, set_accidents, k=k, n=n, cooldown_s=cooldown_s)
+        decisions.update(result.decisions)
+        monitored.update(result.monitored)
+        accidents += set_accidents
+        log.info("calibration: replayed %s (%d wells)", name, len(set_wells))
+    policy = model_policy(model, k=k, n=n, cooldown_s=cooldown_s)
+    types = list(model.classes[1:])
+    thresholds, _ = calibrate_fast(
+        decision_arrays(decisions, types),
+        accidents,
+        monitored,
+        types,
+        budget_per_day=budget_per_day,
+        k=k,
+        n=n,
+        cooldown_s=cooldown_s,
+        mistype_share=mistype_share,
+        hold_s=policy.hold_s,
+    )
+    cooldown = timedelta(seconds=cooldown_s)
+    before = evaluate(
+        alerts_from_decisions(decisions, policy), accidents, monitored, cooldown=cooldown
+    )
+    after = evaluate(
+        alerts_from_decisions(decisions, replace(policy, thresholds=thresholds)),
+        accidents,
+        monitored,
+        cooldown=cooldown,
+    )
+    return {
+        "thresholds": thresholds,
+        "seeds": list(seeds),
+        "wells": sorted(decisions),
+        "budget_per_day": budget_per_day,
+        "mistype_share": mistype_share,
+        "before": before,
+        "after": after,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -45,6 +45,18 @@ def alerts_from_decisions(decisions: dict[str, list[Decision]], policy: AlertPol
     return alerts
 
 
+def decision_arrays(
+    decisions: dict[str, list[Decision]], types: list[str]
+) -> dict[str, tuple[np.ndarray, dict[str, np.ndarray], list[frozenset[str]]]]:
+    """Replayed decisions (per well, in time order) as the arrays ``calibrate_fast`` takes."""
+    out = {}
+    for well_id, rows in decisions.items():
+        times = np.array([d.time_ns for d in rows], dtype=np.int64)
+        probs = {t: np.array([d.probabilities.get(t, 0.0) for d in rows]) for t in types}
+        out[well_id] = (times, probs, [d.blocked for d in rows])
+    return out
+
+
 def type_alert_times(
     times_ns: np.ndarray,
     p: np.ndarray,
@@ -139,7 +151,9 @@ class _Point:
     threshold: float
     false_alarms: int
     detected: int
-    early: int  # accidents of the type first alerted at least EARLY_MIN before their start
+    # accidents of the type first alerted at least EARLY_MIN before their start, or before
+    # the crew began to react where the record says when (evaluate's ``in_time``)
+    early: int
     alerts: list[Alert]
 
     def value(self, early_weight: float) -> float:
@@ -169,8 +183,10 @@ def calibrate_fast(
     lowest admissible threshold without false alarms; the budget's false alarms (one shared
     count for all types: ``budget_per_day`` x the days monitored outside accident windows,
     rounded down) are then spent, one step at a time, where they gain the most per false
-    alarm: an accident caught counts 1, one warned of at least ``EARLY_MIN`` before its
-    start ``early_weight`` more (precursors are what the system is for). Also returns the
+    alarm: an accident caught counts 1, one warned of in time ``early_weight`` more: at least
+    ``EARLY_MIN`` before its start (precursors are what the system is for), or before the
+    crew began to react where the record says when (the simulator's manifest does for kicks,
+    losses and twist-offs: warning before the driller would notice). Also returns the
     alerts all chosen thresholds raise together (each type judged alone, then merged in
     time order)."""
     cooldown = timedelta(seconds=cooldown_s)
@@ -198,7 +214,7 @@ def calibrate_fast(
                         threshold,
                         metrics["false_alarms"],
                         row.get("detected", 0),
-                        row.get("early", 0),
+                        row.get("in_time", 0),
                         alerts,
                     )
                 )

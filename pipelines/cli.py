@@ -142,6 +142,96 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    import shutil
+
+    from models.artifact import ModelError, load_model
+    from models.registry import register
+    from pipelines.backtest import calibrate_on_validation, seeds_arg
+    from pipelines.evaluate import format_table
+
+    def fail(message: str) -> int:
+        print(f"drillwatch calibrate: {message}", file=sys.stderr)
+        return 2
+
+    source = Path(args.model)
+    if not (source / "metadata.json").is_file():
+        return fail(f"--model {source}: no metadata.json there (not a model directory)")
+    try:
+        seeds = seeds_arg(args.seeds)
+    except ValueError as exc:
+        return fail(f"--seeds {exc}")
+    try:
+        model = load_model(source)
+        if args.detector:
+            model = model.with_detector(args.detector)
+    except ModelError as exc:
+        return fail(f"--model {source}: {exc}")
+    settings = get_settings()
+    out = Path(args.out) if args.out else settings.registry_dir / args.version
+    if out.exists() and out.resolve() != source.resolve():
+        return fail(f"--out {out} exists; give a new directory (or the model's own, in place)")
+    try:
+        result = calibrate_on_validation(
+            model,
+            seeds=tuple(seeds),
+            wells=args.wells,
+            hours=args.hours,
+            budget_per_day=args.budget,
+            mistype_share=args.mistype_share,
+        )
+    except ValueError as exc:
+        return fail(f"--seeds {args.seeds}: {exc}")
+    if out.resolve() != source.resolve():
+        shutil.copytree(source, out)
+    meta_path = out / "metadata.json"
+    meta = json.loads(meta_path.read_text())
+    table = meta["thresholds"] if model.detector == "classifier" else meta["pairwise"]["thresholds"]
+    previous = {"version": meta["version"], "thresholds": dict(table)}
+    table.clear()
+    table.update({t: round(v, 4) for t, v in result["thresholds"].items()})
+    meta["version"] = args.version
+    after = result["after"]
+    # one record per detector, as the held-out metrics are kept
+    suffix = "" if model.detector == "classifier" else f"_{model.detector}"
+    meta[f"calibration{suffix}"] = {
+        "detector": model.detector,
+        "seeds": result["seeds"],
+        "wells": result["wells"],
+        "budget_per_day": result["budget_per_day"],
+        "mistype_share": result["mistype_share"],
+        "days_outside_windows": after["monitored_days_outside_windows"],
+        "false_alarms": after["false_alarms"],
+        "previous": previous,
+        "command": (
+            f"drillwatch calibrate --model {source} --detector {model.detector} "
+            f"--seeds {args.seeds} --wells {args.wells} --hours {args.hours:g} "
+            f"--budget {args.budget:g} --mistype-share {args.mistype_share:g} "
+            f"--version {args.version}" + (f" --out {args.out}" if args.out else "")
+        ),
+    }
+    # held-out figures measured with the old thresholds no longer describe this model
+    metrics = meta.setdefault("metrics", {})
+    metrics.pop(f"heldout{suffix}", None)
+    # the validation figures (what the models page shows) are now those of the new thresholds;
+    # training's out-of-fold ones, with the old thresholds, are kept with them
+    previous["validation"] = metrics.get(f"validation{suffix}")
+    metrics[f"validation{suffix}"] = {
+        **after,
+        "method": f"seeds {args.seeds} (plain and profile-shifted) replayed through the live "
+        "path, thresholds calibrated on them (optimistic)",
+    }
+    meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    print(format_table(result["before"], f"== validation wells, {previous['version']} thresholds"))
+    print()
+    print(format_table(after, f"== validation wells, {args.version} thresholds"))
+    print(f"\nthresholds: {previous['thresholds']} -> {table}")
+    if not args.out:
+        register(_engine(), load_model(out), settings.registry_dir, activate=args.activate)
+    print(f"wrote {args.version} to {out}")
+    return 0
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     from models.artifact import ModelError
     from models.registry import activate, load_active, rollback
@@ -588,6 +678,46 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser(
+        "calibrate",
+        help="re-calibrate a model's alert thresholds on simulated validation wells",
+        description="Replay simulated validation wells (plain and profile-shifted, as "
+        "`drillwatch evaluate` draws them; never the held-out seeds 2-5) through the live path "
+        "and set the model's alert thresholds to the false-alarm budget: the budget is spent "
+        "where it catches accidents, or warns of them in time (5 min before the start, or "
+        "before the crew reacted). Writes a new model version (the same trees, new thresholds).",
+    )
+    p.add_argument("--model", required=True, help="model directory (e.g. models/bundled)")
+    p.add_argument("--seeds", required=True, help="validation seeds: 7,8,9 or 7-16")
+    p.add_argument("--version", required=True, help="version id of the re-calibrated model")
+    p.add_argument(
+        "--out",
+        help="write it here (a new directory, or the model's own to rewrite it in place); "
+        "default: register it in $DRILLWATCH_HOME/models and the database",
+    )
+    p.add_argument("--activate", action="store_true", help="make the registered model active")
+    p.add_argument("--wells", type=_positive_int, default=8, help="wells per set (two a seed)")
+    p.add_argument("--hours", type=_positive_float, default=24.0, help="hours per well")
+    p.add_argument(
+        "--budget",
+        type=_positive_float,
+        default=0.1,
+        help="false alarms per 24 h allowed on the validation wells (default %(default)s)",
+    )
+    p.add_argument(
+        "--mistype-share",
+        type=_positive_float,
+        default=0.3,
+        help="a threshold is admissible while its alerts inside other types' accident windows "
+        "stay under this share of those inside its own (default %(default)s)",
+    )
+    p.add_argument(
+        "--detector",
+        choices=["classifier", "analogue"],
+        help="the detector to calibrate (default: the model's own choice)",
+    )
+    p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("stream", help="send a simulated fleet or files to a server, as a rig")
     p.add_argument("--source", required=True, help="'sim' or a telemetry file / directory")

@@ -6,7 +6,11 @@ window are false alarms, counted per 24 h of monitored time outside the windows,
 repeats of one episode (same well and type within the cool-down) counted once; those raised
 while an accident of their type was already developing (its recorded precursor under way,
 its start more than 2 h away) are also counted apart. ``early`` counts the accidents warned
-of at least ``EARLY_MIN`` before their start.
+of at least ``EARLY_MIN`` before their start. Where the record says when the crew began to
+react (the simulator's manifest does for kicks, losses and twist-offs), ``ahead of crew``
+is that moment minus the first alert: whether the warning came before the driller noticed.
+``in_time`` counts the accidents warned of either way: ``EARLY_MIN`` before their start, or
+before the crew began to react.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import numpy as np
 LOOKBACK = timedelta(hours=2)
 DEFAULT_DURATION = timedelta(minutes=30)
 EARLY_MIN = 5.0  # a warning at least this long before the start is what the system is for
+_ROWS = ("hit", "right", "lead", "crew", "in_time")  # what is kept per accident
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,8 @@ class Accident:
     end: datetime | None = None
     # when its first signs began, if the record says so (the simulator's manifest does)
     precursor_start: datetime | None = None
+    # when the crew began to react (picked up off bottom, flow-checked), if the record says so
+    noticed: datetime | None = None
 
     @property
     def window(self) -> tuple[datetime, datetime]:
@@ -59,7 +66,7 @@ def evaluate(
     by_well: dict[str, list[Alert]] = defaultdict(list)
     for alert in sorted(alerts, key=lambda a: a.time):
         by_well[alert.well_id].append(alert)
-    per_type: dict[str, dict[str, list]] = defaultdict(lambda: {"hit": [], "right": [], "lead": []})
+    per_type: dict[str, dict[str, list]] = defaultdict(lambda: {key: [] for key in _ROWS})
     for acc in accidents:
         lo, hi = acc.window
         hits = [a for a in by_well.get(acc.well_id, []) if lo <= a.time <= hi]
@@ -68,6 +75,10 @@ def evaluate(
         if hits:
             row["right"].append(hits[0].type == acc.type)
             row["lead"].append((acc.start - hits[0].time).total_seconds() / 60.0)
+            before_crew = acc.noticed is not None and hits[0].time < acc.noticed
+            if acc.noticed is not None:
+                row["crew"].append((acc.noticed - hits[0].time).total_seconds() / 60.0)
+            row["in_time"].append(row["lead"][-1] >= EARLY_MIN or before_crew)
     # False alarms: alerts outside every window of their well, episodes counted once.
     false_alarms = 0
     fa_by_type: dict[str, int] = defaultdict(int)
@@ -104,11 +115,15 @@ def evaluate(
             "type_accuracy": (float(np.mean(rows["right"])) if rows["right"] else None),
             "median_lead_min": (float(np.median(rows["lead"])) if rows["lead"] else None),
             "early": int(sum(lead >= EARLY_MIN for lead in rows["lead"])),
+            "in_time": int(sum(rows["in_time"])),
             # every detected accident's lead, so runs over other wells can be pooled
             "leads_min": sorted(round(float(lead), 2) for lead in rows["lead"]),
+            # minutes before the crew began to react, where the record says when it did
+            "median_ahead_of_crew_min": (float(np.median(rows["crew"])) if rows["crew"] else None),
+            "ahead_of_crew_min": sorted(round(float(m), 2) for m in rows["crew"]),
         }
 
-    everything: dict[str, list] = {"hit": [], "right": [], "lead": []}
+    everything: dict[str, list] = {key: [] for key in _ROWS}
     for rows in per_type.values():
         for key in everything:
             everything[key].extend(rows[key])
@@ -135,16 +150,17 @@ def format_table(metrics: dict, title: str = "") -> str:
         return "-" if value is None else format(value, spec)
 
     lines = [title] if title else []
-    lines.append(f"{'type':<18}{'events':>7}{'recall':>8}{'type acc':>10}{'lead min':>10}")
-    for name, row in metrics["per_type"].items():
+    crew = any(row.get("ahead_of_crew_min") for row in metrics["per_type"].values())
+    lines.append(
+        f"{'type':<18}{'events':>7}{'recall':>8}{'type acc':>10}{'lead min':>10}"
+        + (f"{'ahead of crew':>15}" if crew else "")
+    )
+    for name, row in [*metrics["per_type"].items(), ("all", metrics)]:
         lines.append(
             f"{name:<18}{row['accidents']:>7}{fmt(row['recall'], '.2f'):>8}"
             f"{fmt(row['type_accuracy'], '.2f'):>10}{fmt(row['median_lead_min'], '.1f'):>10}"
+            + (f"{fmt(row.get('median_ahead_of_crew_min'), '.1f'):>15}" if crew else "")
         )
-    lines.append(
-        f"{'all':<18}{metrics['accidents']:>7}{fmt(metrics['recall'], '.2f'):>8}"
-        f"{fmt(metrics['type_accuracy'], '.2f'):>10}{fmt(metrics['median_lead_min'], '.1f'):>10}"
-    )
     lines.append(
         f"false alarms: {metrics['false_alarms']} in "
         f"{metrics['monitored_days_outside_windows']:.2f} days outside windows = "

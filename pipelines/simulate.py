@@ -187,6 +187,9 @@ class SimAccident:
     depth_m: float  # bit depth at the onset
     severity: float = 1.0  # 0.25 (subtle) .. 1.0 (obvious)
     operation: str = ""  # operation at the onset: drill, circulate, back_ream, trip_out
+    # when the simulated crew starts reacting (kick, lost circulation, twist-off: picks up off
+    # bottom, flow-checks); None where the simulator has no such moment or it is past the end
+    noticed: datetime | None = None
 
 
 @dataclass
@@ -1803,6 +1806,11 @@ def _run(
                 depth_m=round(float(rig.bit[min(on, n - 1)]), 2),
                 severity=round(ep.severity, 3),
                 operation=ep.op,
+                noticed=(
+                    start + timedelta(seconds=int(ep.t["notice"]))
+                    if ep.t.get("notice", n) < n
+                    else None
+                ),
             )
         )
     return SimWell(profile=profile, frame=frame, accidents=accidents)
@@ -1969,6 +1977,7 @@ def _manifest_entry(w: SimWell) -> dict[str, Any]:
                 "start": a.start.isoformat(),
                 "end": a.end.isoformat(),
                 "precursor_start": a.precursor_start.isoformat(),
+                "noticed": a.noticed.isoformat() if a.noticed else None,
             }
             for a in w.accidents
         ],
@@ -2004,20 +2013,26 @@ def write_fleet(
 
 
 def with_precursors(accidents: list[Any], directory: Path) -> list[Any]:
-    """``accidents`` (pipelines.evaluate.Accident) with ``precursor_start`` taken from the
-    ``manifest.json`` beside them, where the manifest lists the same well, type and start."""
+    """``accidents`` (pipelines.evaluate.Accident) with ``precursor_start`` and ``noticed``
+    taken from the ``manifest.json`` beside them, where the manifest lists the same well,
+    type and start."""
     path = Path(directory) / "manifest.json"
     if not path.exists():
         return accidents
     known = {
-        (a["well_id"], a["type"], datetime.fromisoformat(a["start"])): a["precursor_start"]
+        (a["well_id"], a["type"], datetime.fromisoformat(a["start"])): a
         for w in json.loads(path.read_text())["wells"]
         for a in w["accidents"]
     }
     out = []
     for acc in accidents:
-        pre = known.get((acc.well_id, acc.type, acc.start))
-        out.append(replace(acc, precursor_start=datetime.fromisoformat(pre)) if pre else acc)
+        entry = known.get((acc.well_id, acc.type, acc.start), {})
+        found = {
+            key: datetime.fromisoformat(entry[key])
+            for key in ("precursor_start", "noticed")
+            if entry.get(key)
+        }
+        out.append(replace(acc, **found) if found else acc)
     logger.info(
         "%s: precursor starts for %d of %d accidents",
         path,

@@ -39,3 +39,36 @@ def test_the_held_out_report_draws_every_set_pooled(small_model, tmp_path) -> No
     with (tmp_path / "alerts.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     assert {r["well"] for r in rows} <= {"SIM-3-00", "SHIFT-3-00"}
+
+
+def test_validation_calibration_spends_no_more_false_alarms_than_the_budget_allows(
+    small_model,
+) -> None:
+    from pipelines.backtest import calibrate_on_validation
+
+    out = calibrate_on_validation(small_model, seeds=(7,), wells=1, hours=6, budget_per_day=0.1)
+    assert set(out["thresholds"]) == set(small_model.classes[1:])
+    assert out["wells"] == ["SHIFT-7-00", "SIM-7-00"]
+    # 0.1 per 24 h over half a day of validation wells rounds down to none at all
+    days = out["after"]["monitored_days_outside_windows"]
+    assert 0 < days < 1
+    assert out["after"]["false_alarms"] == 0
+    # "before" is the model's own thresholds on the same replay
+    assert out["before"]["accidents"] == out["after"]["accidents"]
+
+
+@pytest.mark.parametrize("seeds", [(2,), (7, 3)])
+def test_validation_calibration_refuses_the_held_out_seeds(small_model, seeds) -> None:
+    from pipelines.backtest import calibrate_on_validation
+
+    with pytest.raises(ValueError, match="held-out seeds"):
+        calibrate_on_validation(small_model, seeds=seeds, wells=1, hours=1)
+
+
+def test_seeds_are_given_as_a_list_or_a_range() -> None:
+    from pipelines.backtest import seeds_arg
+
+    assert seeds_arg("7,8,9") == [7, 8, 9]
+    assert seeds_arg("7-10,12") == [7, 8, 9, 10, 12]
+    with pytest.raises(ValueError, match="expected seeds"):
+        seeds_arg("seven")

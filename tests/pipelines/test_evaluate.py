@@ -58,6 +58,40 @@ def test_a_false_alarm_while_an_accident_of_its_type_develops_is_counted_apart()
     assert m["false_alarms_developing"] == 0
 
 
+def test_a_warning_is_measured_against_when_the_crew_noticed_where_that_is_known() -> None:
+    from pipelines.evaluate import format_table
+
+    accidents = [
+        Accident("W1", "kick", at(600), at(640), noticed=at(603)),  # alerted 1 min after
+        Accident("W1", "kick", at(900), at(940), noticed=at(902)),  # alerted 4 min before
+        Accident("W1", "stuck_pipe", at(1200), at(1230)),  # no reaction time recorded
+    ]
+    alerts = [
+        Alert("W1", at(604), "kick"),
+        Alert("W1", at(898), "kick"),
+        Alert("W1", at(1190), "stuck_pipe"),
+    ]
+    m = evaluate(alerts, accidents, {"W1": (at(0), at(1440))})
+    kick = m["per_type"]["kick"]
+    assert kick["ahead_of_crew_min"] == [-1.0, 4.0]
+    assert kick["median_ahead_of_crew_min"] == pytest.approx(1.5)
+    assert kick["median_lead_min"] == pytest.approx((-4.0 + 2.0) / 2)
+    assert m["per_type"]["stuck_pipe"]["median_ahead_of_crew_min"] is None
+    # in time: before the crew reacted (the second kick, only 2 min before its start), or at
+    # least 5 min before the start (the stuck pipe); the first kick is neither
+    assert kick["early"] == 0 and kick["in_time"] == 1
+    assert m["per_type"]["stuck_pipe"]["in_time"] == 1
+    assert m["in_time"] == 2
+    assert m["ahead_of_crew_min"] == [-1.0, 4.0]
+    lines = format_table(m).splitlines()
+    assert lines[0].endswith("ahead of crew")
+    assert lines[1].startswith("kick") and lines[1].endswith("1.5")
+    assert lines[2].startswith("stuck_pipe") and lines[2].endswith("-")
+    # a record without reaction times keeps the table as it was
+    plain = evaluate(alerts, [Accident("W1", "kick", at(600), at(640))], {"W1": (at(0), at(1440))})
+    assert "ahead of crew" not in format_table(plain)
+
+
 def test_an_undetected_accident_lowers_recall() -> None:
     m = evaluate([], [Accident("W1", "kick", at(600), at(630))], {"W1": (at(0), at(1440))})
     assert m["recall"] == 0.0

@@ -285,6 +285,23 @@ def test_kick_well_keeps_flowing_with_pumps_off_and_pit_gains(fleet: list[SimWel
             assert event["CHKP"].max() > 300  # shut in
 
 
+def test_the_crew_notices_a_kick_or_loss_minutes_after_its_start_while_it_still_runs(
+    fleet: list[SimWell],
+) -> None:
+    flow_types = ("kick", "lost_circulation")
+    pairs = [pair for t in flow_types for pair in accidents_of(fleet, t)]
+    assert {acc.type for _, acc in pairs} == set(flow_types)
+    for well, acc in pairs:
+        assert acc.noticed is not None, (well.well_id, acc.type)
+        assert acc.start < acc.noticed < acc.end
+        assert acc.noticed - acc.start < s(600)
+        # the reaction starts there: the bit comes off bottom, no more drilling
+        after = well.frame.loc[acc.noticed + s(60) : acc.noticed + s(120), "ACTC"].dropna()
+        assert not (after == Activity.ROTARY_DRILLING).any()
+    others = [a for w in fleet for a in w.accidents if a.type in ("stuck_pipe", "washout")]
+    assert others and all(a.noticed is None for a in others)
+
+
 def test_kick_precursor_shows_a_drilling_break_and_rising_gas(fleet: list[SimWell]) -> None:
     for well, acc in accidents_of(fleet, "kick"):
         frame = well.frame

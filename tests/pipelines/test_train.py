@@ -234,7 +234,7 @@ def test_a_known_precursor_is_labelled_as_the_accident_back_to_its_cap() -> None
     assert labels[list(minutes).index(-125)] == "normal"
 
 
-def test_precursor_starts_come_from_the_simulators_manifest(tmp_path) -> None:
+def test_precursor_starts_and_crew_reactions_come_from_the_simulators_manifest(tmp_path) -> None:
     from pipelines.evaluate import Accident
     from pipelines.files import read_dataset
     from pipelines.simulate import simulate_fleet, with_precursors, write_fleet
@@ -244,10 +244,12 @@ def test_precursor_starts_come_from_the_simulators_manifest(tmp_path) -> None:
     _, accidents = read_dataset(tmp_path)
     assert accidents and all(a.precursor_start is None for a in accidents)
     found = with_precursors(accidents, tmp_path)
-    truth = {(a.well_id, a.type, a.start): a.precursor_start for a in wells[0].accidents}
+    truth = {(a.well_id, a.type, a.start): a for a in wells[0].accidents}
     for acc in found:
         assert isinstance(acc, Accident)
-        assert acc.precursor_start == truth[(acc.well_id, acc.type, acc.start)]
+        assert acc.precursor_start == truth[(acc.well_id, acc.type, acc.start)].precursor_start
+        # and when the crew noticed, where the simulator knows
+        assert acc.noticed == truth[(acc.well_id, acc.type, acc.start)].noticed
 
 
 def test_alerts_are_counted_right_inside_their_types_window_and_wrong_inside_anothers() -> None:
@@ -343,6 +345,38 @@ def test_the_false_alarm_budget_buys_earlier_warnings_when_every_accident_is_cau
     assert calibrate(0.0, 0.5) == 0.575  # no false alarm to spend: alerts at the start
     assert calibrate(0.06, 0.5) == 0.5  # one: spent on the warning 12 min ahead
     assert calibrate(0.06, 0.0) == 0.575  # unless earliness is worth nothing
+
+
+def test_the_budget_also_buys_a_warning_before_the_crew_noticed_where_that_is_known() -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from pipelines.calibrate import calibrate_fast
+    from pipelines.evaluate import Accident
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    times = datetime_to_ns(t0) + np.arange(20 * 2880) * 30 * 1_000_000_000  # 20 days, 30 s
+    hours = (times - times[0]) / 3.6e12
+    p = np.zeros(times.size)
+    start = t0 + timedelta(hours=24)
+    p[(hours >= 24.02) & (hours < 24.1)] = 0.5  # the influx, from 1 min after the start
+    p[(hours >= 24.1) & (hours < 24.5)] = 0.9  # the flow check the crew began 4 min after
+    p[(hours >= 300.0) & (hours < 300.1)] = 0.55  # a normal look-alike
+    kick = Accident("W", "kick", start, start + timedelta(minutes=30))
+    decisions = {"W": (times, {"kick": p}, [frozenset()] * times.size)}
+    monitored = {"W": (t0, t0 + timedelta(days=20))}
+
+    def calibrate(accident: Accident) -> float:
+        thresholds, _ = calibrate_fast(
+            decisions, [accident], monitored, ["kick"], budget_per_day=0.06,
+            k=1, n=1, cooldown_s=1800.0,
+        )  # fmt: skip
+        return thresholds["kick"]
+
+    # without the crew's reaction time a warning 1 min after the start is worth nothing more
+    assert calibrate(kick) == 0.575
+    # with it, the warning 3 min before the crew noticed is worth the one false alarm
+    assert calibrate(replace(kick, noticed=start + timedelta(minutes=4))) == 0.5
 
 
 def test_a_model_of_two_members_holds_both_boosters_averaged_and_predicts_like_xgboost(
