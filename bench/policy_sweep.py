@@ -29,7 +29,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from models.artifact import BUNDLED_DIR, load_model
 from pipelines.alerting import model_policy
-from pipelines.backtest import HELDOUT_SEEDS, backtest, heldout_sets, seeds_arg
+from pipelines.backtest import HELDOUT_SEEDS, heldout_sets, replay_sets, seeds_arg
 from pipelines.calibrate import alerts_from_decisions
 from pipelines.evaluate import EARLY_MIN, evaluate
 
@@ -55,22 +55,18 @@ def main() -> int:
     args = parser.parse_args()
     if HELDOUT_SEEDS & set(args.seeds):
         parser.error(f"--seeds: {sorted(HELDOUT_SEEDS & set(args.seeds))} are the held-out seeds")
-    logging.basicConfig(level=logging.WARNING)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("pipelines.streaming").setLevel(logging.WARNING)
+    logging.getLogger("pipelines.simulate").setLevel(logging.WARNING)
     model = load_model(args.model)
     if args.detector:
         model = model.with_detector(args.detector)
     unknown = {t for t, _ in args.hold + args.threshold} - set(model.classes[1:])
     if unknown:
         parser.error(f"--hold/--threshold: {sorted(unknown)} not among {model.classes[1:]}")
-    decisions, accidents, monitored = {}, [], {}
-    for name, (wells, set_accidents) in heldout_sets(
-        seeds=tuple(args.seeds), wells=args.wells
-    ).items():
-        result = backtest(model, wells, set_accidents)
-        decisions.update(result.decisions)
-        monitored.update(result.monitored)
-        accidents += set_accidents
-        print(f"replayed {name}: {len(wells)} wells, {len(set_accidents)} accidents", flush=True)
+    decisions, accidents, monitored = replay_sets(
+        model, heldout_sets(seeds=tuple(args.seeds), wells=args.wells)
+    )
     base = model_policy(model, k=3, n=5, cooldown_s=1800.0)
     cooldown = timedelta(seconds=base.cooldown_s)
     print(f"model {model.version}; thresholds {base.thresholds}; holds {base.hold_s}")

@@ -264,6 +264,33 @@ def format_points(points: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def replay_sets(
+    model: ModelArtifact,
+    sets: dict[str, tuple[dict[str, TelemetryBatch], list[Accident]]],
+    *,
+    k: int = 3,
+    n: int = 5,
+    cooldown_s: float = 1800.0,
+    refuse: set[str] | frozenset[str] = frozenset(),
+) -> tuple[dict[str, list[Decision]], list[Accident], dict[str, tuple[datetime, datetime]]]:
+    """Every set replayed through the live path: decisions per well, the accidents and the
+    monitored spans, for the alert logic to be run on again (``refuse``: well ids that must
+    not be among them, e.g. the model's training wells)."""
+    decisions: dict[str, list[Decision]] = {}
+    accidents: list[Accident] = []
+    monitored: dict[str, tuple[datetime, datetime]] = {}
+    for name, (set_wells, set_accidents) in sets.items():
+        overlap = set(refuse) & set(set_wells)
+        if overlap:
+            raise ValueError(f"{name}: wells {sorted(overlap)} were used to train the model")
+        result = backtest(model, set_wells, set_accidents, k=k, n=n, cooldown_s=cooldown_s)
+        decisions.update(result.decisions)
+        monitored.update(result.monitored)
+        accidents += set_accidents
+        log.info("replayed %s: %d wells, %d accidents", name, len(set_wells), len(set_accidents))
+    return decisions, accidents, monitored
+
+
 def calibrate_on_validation(
     model: ModelArtifact,
     *,
@@ -290,21 +317,14 @@ def calibrate_on_validation(
     held = sorted(HELDOUT_SEEDS & set(seeds))
     if held:
         raise ValueError(f"seeds {held} are the held-out seeds: calibrate on others")
-    seen = training_wells(model, calibration=False)  # calibrating again on them is fine
-    decisions: dict[str, list[Decision]] = {}
-    accidents: list[Accident] = []
-    monitored: dict[str, tuple[datetime, datetime]] = {}
-    for name, (set_wells, set_accidents) in heldout_sets(
-        seeds=seeds, wells=wells, hours=hours
-    ).items():
-        overlap = seen & set(set_wells)
-        if overlap:
-            raise ValueError(f"{name}: wells {sorted(overlap)} were used to train the model")
-        result = backtest(model, set_wells, set_accidents, k=k, n=n, cooldown_s=cooldown_s)
-        decisions.update(result.decisions)
-        monitored.update(result.monitored)
-        accidents += set_accidents
-        log.info("calibration: replayed %s (%d wells)", name, len(set_wells))
+    decisions, accidents, monitored = replay_sets(
+        model,
+        heldout_sets(seeds=seeds, wells=wells, hours=hours),
+        k=k,
+        n=n,
+        cooldown_s=cooldown_s,
+        refuse=training_wells(model, calibration=False),  # calibrating again on them is fine
+    )
     policy = model_policy(model, k=k, n=n, cooldown_s=cooldown_s)
     types = list(model.classes[1:])
     thresholds, _ = calibrate_fast(

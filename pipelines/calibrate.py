@@ -153,11 +153,11 @@ class _Point:
     detected: int
     # accidents of the type first alerted at least EARLY_MIN before their start, or before
     # the crew began to react where the record says when (evaluate's ``in_time``)
-    early: int
+    in_time: int
     alerts: list[Alert]
 
     def value(self, early_weight: float) -> float:
-        return self.detected + early_weight * self.early
+        return self.detected + early_weight * self.in_time
 
 
 def calibrate_fast(
