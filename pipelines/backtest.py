@@ -26,7 +26,7 @@ def seeds_arg(text: str) -> list[int]:
     seeds: list[int] = []
     for part in text.split(","):
         lo, _, hi = part.strip().partition("-")
-        if not lo.isdigit() or (hi and not hi.isdigit()):
+        if not lo.isdigit() or (hi and not hi.isdigit()) or (hi and int(hi) < int(lo)):
             raise ValueError(f"{text!r}: expected seeds like 7,8,9 or 7-16")
         seeds += range(int(lo), int(hi or lo) + 1)
     return seeds
@@ -376,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
         "through the live path and print per-type per-event metrics.",
     )
     parser.add_argument("--model", type=Path, help="model directory (default: the rules)")
-    parser.add_argument("--seeds", default="2")
+    parser.add_argument("--seeds", default="2", help="held-out seeds: 2 or 2,3 or 2-5 (default 2)")
     parser.add_argument("--wells", type=int, default=8)
     parser.add_argument("--hours", type=float, default=24.0)
     parser.add_argument("--no-shifted", action="store_true")
@@ -408,7 +408,10 @@ def main(argv: list[str] | None = None) -> int:
     if model is not None and args.detector:
         model = model.with_detector(args.detector)
     label = f"{model.version}, {model.detector}" if model is not None else "rule baseline"
-    seeds = tuple(int(s) for s in args.seeds.split(","))
+    try:
+        seeds = tuple(seeds_arg(args.seeds))
+    except ValueError as exc:
+        parser.error(f"--seeds {exc}")
     try:
         offsets = tuple(float(x) for x in args.sweep.split(",")) if args.sweep else ()
     except ValueError:

@@ -20,8 +20,8 @@ from pipelines.evaluate import Accident, Alert, evaluate
 from pipelines.streaming import Decision
 
 log = logging.getLogger(__name__)
-GRID = (*(round(0.30 + 0.025 * i, 3) for i in range(28)), 0.99)
-NEVER = 2.0
+# 0.30 ... 0.975, then finer near 1: the paper's detector scores normal windows up to 0.99
+GRID = (*(round(0.30 + 0.025 * i, 3) for i in range(28)), 0.99, 0.995, 0.998, 0.999)
 EARLY_WEIGHT = 0.5  # an accident warned of EARLY_MIN ahead counts this much more than a late one
 
 
@@ -180,15 +180,16 @@ def calibrate_fast(
     A threshold is admissible for a type when its alerts inside other types' accident
     windows stay below ``mistype_share`` of those inside its own (an alert of the wrong type
     is not a false alarm by BRIEF §5, but it misleads as much). Every type starts at its
-    lowest admissible threshold without false alarms; the budget's false alarms (one shared
-    count for all types: ``budget_per_day`` x the days monitored outside accident windows,
-    rounded down) are then spent, one step at a time, where they gain the most per false
-    alarm: an accident caught counts 1, one warned of in time ``early_weight`` more: at least
-    ``EARLY_MIN`` before its start (precursors are what the system is for), or before the
-    crew began to react where the record says when (the simulator's manifest does for kicks,
-    losses and twist-offs: warning before the driller would notice). Also returns the
-    alerts all chosen thresholds raise together (each type judged alone, then merged in
-    time order)."""
+    lowest admissible threshold without false alarms (a type that raises some at every
+    admissible threshold starts at its quietest one, and those are paid from the budget
+    first); the budget's false alarms (one shared count for all types: ``budget_per_day`` x
+    the days monitored outside accident windows, rounded down) are then spent, one step at a
+    time, where they gain the most per false alarm: an accident caught counts 1, one warned
+    of in time ``early_weight`` more: at least ``EARLY_MIN`` before its start (precursors
+    are what the system is for), or before the crew began to react where the record says
+    when (the simulator's manifest does for kicks, losses and twist-offs: warning before the
+    driller would notice). Also returns the alerts all chosen thresholds raise together
+    (each type judged alone, then merged in time order)."""
     cooldown = timedelta(seconds=cooldown_s)
     curves: dict[str, list[_Point]] = {}
     days = 0.0
@@ -221,14 +222,28 @@ def calibrate_fast(
             if metrics["false_alarms"] == 0 and wrong == 0:
                 break  # higher thresholds only lose accidents
         curves[accident_type] = curve
-    chosen: dict[str, _Point | None] = {
-        t: next((pt for pt in curves[t] if pt.false_alarms == 0), None) for t in types
-    }
+
+    def start(curve: list[_Point]) -> _Point | None:
+        # the lowest threshold without false alarms, else the quietest (then most valuable)
+        clean = next((pt for pt in curve if pt.false_alarms == 0), None)
+        if clean is not None or not curve:
+            return clean
+        return min(curve, key=lambda pt: (pt.false_alarms, -pt.value(early_weight)))
+
+    chosen = {t: start(curves[t]) for t in types}
 
     def cost(pt: _Point | None) -> tuple[int, float]:
         return (pt.false_alarms, pt.value(early_weight)) if pt is not None else (0, 0.0)
 
-    spare = int(budget_per_day * days)
+    budget = int(budget_per_day * days)
+    spare = budget - sum(cost(chosen[t])[0] for t in types)
+    if spare < 0:
+        log.warning(
+            "%d validation false alarms at the quietest admissible thresholds, over the "
+            "budget of %d",
+            budget - spare,
+            budget,
+        )
     while spare > 0:
         # most value per false alarm, then fewest false alarms, then highest threshold
         best: tuple[tuple[float, int, float], str, _Point] | None = None

@@ -70,5 +70,6 @@ def test_seeds_are_given_as_a_list_or_a_range() -> None:
 
     assert seeds_arg("7,8,9") == [7, 8, 9]
     assert seeds_arg("7-10,12") == [7, 8, 9, 10, 12]
-    with pytest.raises(ValueError, match="expected seeds"):
-        seeds_arg("seven")
+    for bad in ("seven", "9-7", "7,", ""):
+        with pytest.raises(ValueError, match="expected seeds"):
+            seeds_arg(bad)

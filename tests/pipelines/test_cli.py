@@ -341,6 +341,17 @@ def test_commands_with_their_own_options_show_their_help(
     assert f"usage: drillwatch {' '.join(command)}" in capsys.readouterr().out
 
 
+def test_evaluate_takes_seed_ranges_and_refuses_a_malformed_list(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["evaluate", "--seeds", "3-3", "--wells", "1", "--hours", "1", "--no-shifted"]) == 0
+    assert "== fleet-3 (rule baseline)" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_:
+        main(["evaluate", "--seeds", "2-x"])
+    assert exit_.value.code == 2
+    assert "--seeds '2-x': expected seeds like 7,8,9 or 7-16" in capsys.readouterr().err
+
+
 def test_train_help_states_the_budget_and_margin_the_training_config_uses(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

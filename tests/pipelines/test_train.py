@@ -317,6 +317,49 @@ def test_the_false_alarm_budget_is_shared_and_spent_where_it_catches_most_accide
     assert calibrate(0.11) == {"kick": 0.5, "washout": 0.45}
 
 
+def test_a_type_alarming_at_every_threshold_starts_at_its_quietest_and_pays_from_the_budget() -> (
+    None
+):
+    from datetime import UTC, datetime
+
+    from pipelines.calibrate import GRID, calibrate_fast
+    from pipelines.evaluate import Accident
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    times = datetime_to_ns(t0) + np.arange(20 * 2880) * 30 * 1_000_000_000  # 20 days, 30 s
+    hours = (times - times[0]) / 3.6e12
+    p = {"kick": np.zeros(times.size), "washout": np.zeros(times.size)}
+    accidents = []
+    for kind, at_h, value, accident in [
+        ("kick", 24, 0.9995, True),
+        ("kick", 200, 0.997, False),  # normal windows scored near 1, as the paper's
+        ("kick", 300, 0.9995, False),  # detector does: no threshold is free of them
+        ("washout", 48, 0.9, True),
+        ("washout", 168, 0.45, True),  # the weak washout costs one false alarm
+        ("washout", 400, 0.5, False),
+    ]:
+        p[kind][(hours >= at_h) & (hours < at_h + 0.2)] = value
+        if accident:
+            start = t0 + timedelta(hours=at_h)
+            accidents.append(Accident("W", kind, start, start + timedelta(minutes=30)))
+    decisions = {"W": (times, p, [frozenset()] * times.size)}
+    monitored = {"W": (t0, t0 + timedelta(days=20))}
+
+    def calibrate(budget: float) -> tuple[dict[str, float], int]:
+        thresholds, alerts = calibrate_fast(
+            decisions, accidents, monitored, ["kick", "washout"],
+            budget_per_day=budget, k=1, n=1, cooldown_s=1800.0,
+        )  # fmt: skip
+        return thresholds, len(alerts)
+
+    assert GRID[-3:] == (0.995, 0.998, 0.999)
+    # the one false alarm of the budget pays for the kick's quietest threshold, none is left
+    # for the weak washout; the kick's alerts are among those the thresholds raise
+    assert calibrate(0.06) == ({"kick": 0.998, "washout": 0.525}, 3)
+    # two: the washout's too
+    assert calibrate(0.11) == ({"kick": 0.998, "washout": 0.45}, 5)
+
+
 def test_the_false_alarm_budget_buys_earlier_warnings_when_every_accident_is_caught() -> None:
     from datetime import UTC, datetime
 
