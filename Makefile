@@ -43,7 +43,7 @@ pytest: install browser
 ## test: lint, type-check and the whole test suite (PostgreSQL on 127.0.0.1:5432 required in CI)
 test: lint typecheck pytest
 
-## model: re-train the bundled model from simulated wells, re-calibrate both detectors on validation seeds 7-16, evaluate on held-out seeds 2-5 (reproducible: fixed seeds; ~2 h 20 min)
+## model: re-train the bundled model from simulated wells, re-calibrate both detectors on validation seeds 7-16, evaluate on held-out seeds 2-5 (reproducible: fixed seeds; ~2 h 15 min)
 model: install
 	$(BIN)/drillwatch simulate --wells 144 --hours 24 --seed 1 --out var/train144 --format parquet --manifest
 	$(BIN)/drillwatch train --data var/train144 --heads pack_off --version bundled-v9-remake --out models/bundled
