@@ -25,10 +25,10 @@ import numpy as np
 
 from models.artifact import BUNDLED_DIR, load_model
 from models.features import decision_ends, features_at
-from pipelines.backtest import replay
-from pipelines.batch import TelemetryBatch
+from pipelines.live.streaming import StreamEngine, WellState
 from pipelines.simulate import simulate_fleet
-from pipelines.streaming import StreamEngine, WellState
+from pipelines.telemetry import TelemetryBatch
+from pipelines.training.backtest import replay
 
 NS = 1_000_000_000
 

@@ -124,7 +124,7 @@ def main() -> None:
             DRILLWATCH_PORT=str(port),
             DRILLWATCH_LOG_LEVEL="WARNING",
         )
-        server = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "serve"], env=env)
+        server = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], env=env)
         base = f"http://127.0.0.1:{port}"
         try:
             for _ in range(120):

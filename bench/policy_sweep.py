@@ -7,10 +7,10 @@ wells, through the live path.
 The wells of the given seeds (plain and profile-shifted, as ``drillwatch evaluate`` draws
 them: 16 wells x 24 h per seed; pick seeds that are neither the model's training seed nor
 the held-out seeds 2-5 of docs/detection.md) are replayed once through the live path with
-the model (``pipelines.backtest.backtest``, about 1 min per seed); their decisions then go
-through the alert logic again (``pipelines.calibrate.alerts_from_decisions``) with one
+the model (``pipelines.training.backtest.backtest``, about 1 min per seed); their decisions then go
+through the alert logic again (``pipelines.training.calibrate.alerts_from_decisions``) with one
 type's hold time or threshold set to each value, every other setting as the model and the
-default policy have it. Per value it prints the per-event metrics of BRIEF §5 over all the
+default policy have it. Per value it prints the per-event metrics of docs/domain.md §5 over all the
 wells, and the type's own recall, type accuracy, median lead and how many of its accidents
 were warned of at least 5 min ahead, and for kicks, losses and twist-offs the median minutes
 the first alert came before the simulated crew began to react ("crew").
@@ -28,10 +28,10 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from models.artifact import BUNDLED_DIR, load_model
-from pipelines.alerting import model_policy
-from pipelines.backtest import HELDOUT_SEEDS, heldout_sets, replay_sets, seeds_arg
-from pipelines.calibrate import alerts_from_decisions
-from pipelines.evaluate import EARLY_MIN, evaluate
+from pipelines.live.alerting import model_policy
+from pipelines.training.backtest import HELDOUT_SEEDS, heldout_sets, replay_sets, seeds_arg
+from pipelines.training.calibrate import alerts_from_decisions
+from pipelines.training.evaluate import EARLY_MIN, evaluate
 
 
 def sweep_arg(text: str) -> tuple[str, list[float]]:
@@ -56,7 +56,7 @@ def main() -> int:
     if HELDOUT_SEEDS & set(args.seeds):
         parser.error(f"--seeds: {sorted(HELDOUT_SEEDS & set(args.seeds))} are the held-out seeds")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    logging.getLogger("pipelines.streaming").setLevel(logging.WARNING)
+    logging.getLogger("pipelines.live.streaming").setLevel(logging.WARNING)
     logging.getLogger("pipelines.simulate").setLevel(logging.WARNING)
     model = load_model(args.model)
     if args.detector:

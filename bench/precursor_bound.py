@@ -2,12 +2,12 @@
 
     .venv/bin/python bench/precursor_bound.py --data var/a,var/b [--types kick,pack_off]
 
-For each type, the precursor heads of ``pipelines.train`` (a binary booster of the type's
+For each type, the precursor heads of ``pipelines.training.train`` (a binary booster of the type's
 precursor rows 30-5 min before its start against normal rows; ``fit_heads``) are trained
 in grouped 4-fold cross-validation by well on simulator output directories (with
 ``manifest.json``, for the precursor starts), and their out-of-fold scores alone are run
 through the alert logic at a sweep of thresholds (one vote, 30-min cool-down, rig-state
-gating as live). Per threshold it prints the false alarms (BRIEF §5, per 24 h outside
+gating as live). Per threshold it prints the false alarms (docs/domain.md §5, per 24 h outside
 every accident's window), the type's recall and how many of its accidents were warned of
 at least 5 min ahead: the share the classifier could reach with the head's help, and the
 false alarms it would cost. A median lead of 5 min needs more than half.
@@ -36,12 +36,13 @@ import pandas as pd
 
 from models.artifact import BUNDLED_DIR, load_model
 from models.features import FeatureSpec, decision_ends, prepare
-from pipelines.alerting import gated_out
-from pipelines.calibrate import type_alerts
-from pipelines.evaluate import Accident, evaluate
-from pipelines.files import read_dataset
+from pipelines.formats.files import read_dataset
+from pipelines.live.alerting import gated_out
 from pipelines.simulate import with_precursors
-from pipelines.train import TrainConfig, WellRows, fit_heads, grouped_folds, well_rows
+from pipelines.telemetry import Accident
+from pipelines.training.calibrate import type_alerts
+from pipelines.training.evaluate import evaluate
+from pipelines.training.train import TrainConfig, WellRows, fit_heads, grouped_folds, well_rows
 
 THRESHOLDS = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
 PIT_THRESHOLDS_M3 = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)

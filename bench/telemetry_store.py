@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from pipelines.batch import NS_PER_S, TelemetryBatch  # noqa: E402
+from pipelines.telemetry import NS_PER_S, TelemetryBatch  # noqa: E402
 from service.db import repo  # noqa: E402
 from service.db.engine import make_engine, migrate  # noqa: E402
 from service.db.tables import telemetry_chunks  # noqa: E402

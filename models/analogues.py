@@ -4,7 +4,7 @@ Each entry is one window's feature vector (the model's own features) with where 
 from: well, time, accident type (or ``normal``), seconds to the accident's start (negative
 after the start; ``None`` for normal windows) and the rig state. Vectors are standardised
 per feature (training mean and standard deviation; missing values sit at the mean) and
-searched by brute-force Euclidean distance in numpy — fine up to ~10^5 windows (BRIEF §7);
+searched by brute-force Euclidean distance in numpy — fine up to ~10^5 windows (docs/domain.md §7);
 past that an approximate-nearest-neighbour library takes over.
 
 The distance can be taken in a **learned space**: per-feature ``weights`` (non-negative,

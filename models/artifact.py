@@ -119,7 +119,7 @@ class ModelArtifact:
 
     @property
     def hold_s(self) -> dict[str, float] | None:
-        """Per-type hold times of the selected detector's alerts (``pipelines.alerting``:
+        """Per-type hold times of the selected detector's alerts (``pipelines.live.alerting``:
         how long a type's vote must hold before it alerts), chosen with its thresholds;
         None if the model does not set them (the alert policy's default applies)."""
         table = self.meta.get("hold_s")

@@ -89,7 +89,7 @@ CALCULATORS: tuple[str, ...] = (
 # The calculators a model is trained with by default: not the window's level (mean, min, max)
 # of a channel, because levels are the rig's, not the accident's -- a model that learned
 # "standpipe pressure above 30 MPa" or "rotary speed near 130" knows the training rigs, and
-# raised its false alarms on wells with other hydraulics (docs/detection.md, session 4).
+# raised its false alarms on wells with other hydraulics (docs/experiments/, level features).
 # Changes, trends, roughness and the drift from the well's own baseline carry the physics.
 # For the same reason roughness is taken against the channel's own usual roughness on this
 # well (``roughdev``), not in the sensor's units (``meanabschange``): a noisy rotary-speed

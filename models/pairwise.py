@@ -1,6 +1,6 @@
 """The paper's detector: a gradient-boosted similarity of two windows, and analogue voting.
 
-Gurina et al. (BRIEF §1) learn whether two intervals belong to the same accident type and
+Gurina et al. (docs/domain.md §1) learn whether two intervals belong to the same accident type and
 compare the current interval with the stored accident intervals. Here:
 
 * a **pair row** is ``[a, b, |a - b|]`` over ``columns`` of the standardised window features

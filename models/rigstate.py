@@ -1,4 +1,4 @@
-"""Rig state per sample, derived from the channels (BRIEF §3).
+"""Rig state per sample, derived from the channels (docs/domain.md §3).
 
 Flags (in slips, rotating, pumping, on bottom, block moving up/down) are computed with
 configurable thresholds and combined into one state code per sample. Missing channels make

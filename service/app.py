@@ -19,11 +19,8 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from models.registry import ActiveModelWatcher, load_active
-from pipelines import verdicts
-from pipelines.ingest import Ingestor
-from pipelines.streaming import StreamEngine
-from service import errors
+from pipelines.live.streaming import StreamEngine
+from service import errors, verdicts
 from service.api import (
     accidents,
     alerts,
@@ -38,6 +35,8 @@ from service.api import (
 )
 from service.db.engine import make_engine, migrate
 from service.events import Broadcaster, Jobs, Metrics
+from service.ingest import Ingestor
+from service.registry import ActiveModelWatcher, load_active
 from service.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -50,7 +49,7 @@ def _start_demo(settings: Settings) -> subprocess.Popen[bytes]:
     cmd = [
         sys.executable,
         "-m",
-        "pipelines.cli",
+        "service.cli",
         "stream",
         "--source",
         "sim",

@@ -9,9 +9,9 @@ from fastapi import Depends, Path, Request
 from pydantic import AfterValidator, BeforeValidator
 from sqlalchemy import Engine
 
-from pipelines.ingest import Ingestor
-from pipelines.streaming import StreamEngine
+from pipelines.live.streaming import StreamEngine
 from service.events import Broadcaster, Jobs, Metrics
+from service.ingest import Ingestor
 from service.settings import Settings
 
 

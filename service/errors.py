@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from pipelines.batch import BatchError
+from pipelines.telemetry import BatchError
 from service.db.repo import Conflict, NotFound
 
 

@@ -125,9 +125,8 @@ def sim_wells() -> list[Any]:
 
 def _train_on_fleet(sim_wells: list[Any], out: Path, version: str, **kwargs: Any) -> Any:
     """A real model trained on the small simulated fleet (``kwargs`` go to ``train_model``)."""
-    from pipelines.batch import TelemetryBatch
-    from pipelines.evaluate import Accident
-    from pipelines.train import train_model
+    from pipelines.telemetry import Accident, TelemetryBatch
+    from pipelines.training.train import train_model
 
     wells = {w.profile.well_id: TelemetryBatch.from_frame(w.frame) for w in sim_wells}
     accidents = [
@@ -139,7 +138,7 @@ def _train_on_fleet(sim_wells: list[Any], out: Path, version: str, **kwargs: Any
 @pytest.fixture(scope="session")
 def small_model(sim_wells: list[Any], tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A real XGBoost model trained on the small fleet (few trees, for speed)."""
-    from pipelines.train import TrainConfig
+    from pipelines.training.train import TrainConfig
 
     return _train_on_fleet(
         sim_wells,
@@ -153,7 +152,7 @@ def small_model(sim_wells: list[Any], tmp_path_factory: pytest.TempPathFactory) 
 def other_spec_model(sim_wells: list[Any], tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A tiny real model with other features than the bundled one (5-min windows only)."""
     from models.features import FeatureSpec
-    from pipelines.train import TrainConfig
+    from pipelines.training.train import TrainConfig
 
     return _train_on_fleet(
         sim_wells,
@@ -168,7 +167,7 @@ def other_spec_model(sim_wells: list[Any], tmp_path_factory: pytest.TempPathFact
 def seed_ensemble_model(sim_wells: list[Any], tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A tiny real model whose classifier averages two boosters (seeds 0 and 1)."""
     from models.features import FeatureSpec
-    from pipelines.train import TrainConfig
+    from pipelines.training.train import TrainConfig
 
     return _train_on_fleet(
         sim_wells,
@@ -245,7 +244,7 @@ def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     failed_before = request.session.testsfailed
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "pipelines.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
             cwd=Path(__file__).resolve().parent.parent,
             env=env,
             stdout=log_file,

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import Engine
 
 from models.artifact import BUNDLED_DIR, load_model
-from pipelines.batch import NS_PER_S, TelemetryBatch, chunks, datetime_to_ns
+from pipelines.live.streaming import StreamEngine
 from pipelines.simulate import SimWell, random_profile, simulate_well
-from pipelines.streaming import StreamEngine
+from pipelines.telemetry import NS_PER_S, TelemetryBatch, chunks, datetime_to_ns
 
 DEFAULT_CHANNELS = ("HKLA", "TQA", "SPPA", "MFIA")
 T0 = datetime(2024, 3, 1, 6, 0, tzinfo=UTC)

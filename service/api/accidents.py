@@ -12,8 +12,8 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from models.channels import ACCIDENT_TYPES
-from pipelines.batch import BatchError
-from pipelines.files import TYPE_RE, FileFormatError, read_accidents_file
+from pipelines.formats.files import TYPE_RE, FileFormatError, read_accidents_file
+from pipelines.telemetry import BatchError
 from service.api.telemetry import read_limited
 from service.db import repo
 from service.deps import DbDep, NoNul, RowId, SettingsDep, TimeText

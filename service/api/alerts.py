@@ -1,7 +1,7 @@
 """Alerts: list and filter, read one, review (acknowledge, confirm, dismiss, comment) and
 compare with its analogues. Status changes are published as ``alert_status`` events.
 
-Verdicts grow the analogue database (``pipelines.verdicts``): a confirm stores the
+Verdicts grow the analogue database (``service.verdicts``): a confirm stores the
 accident's windows, a dismiss the alert's normal windows, in the same transaction as the
 status change, and the running model's analogue search finds them at once."""
 
@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import Connection, Engine
 
 from models.artifact import ModelArtifact
-from pipelines import verdicts
-from pipelines.batch import BatchError, datetime_to_ns, ns_to_datetime, parse_time
-from pipelines.files import TYPE_RE
+from pipelines.formats.files import TYPE_RE
+from pipelines.telemetry import BatchError, datetime_to_ns, ns_to_datetime, parse_time
+from service import verdicts
 from service.api.accidents import IsoDatetime
 from service.db import repo, telemetry_store
 from service.deps import INT64_MAX, BroadcasterDep, DbDep, NoNul, RowId, StreamDep, TimeText

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipelines import verdicts
+from service import verdicts
 from service.deps import StreamDep
 
 router = APIRouter(prefix="/api/v1/analogues", tags=["analogues"])

@@ -12,12 +12,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 
-from models import registry
 from models.artifact import ModelArtifact, ModelError, load_model
-from pipelines import verdicts
-from pipelines.evaluate import Accident
-from pipelines.streaming import StreamEngine
-from pipelines.train import TrainConfig, train_model
+from pipelines.live.streaming import StreamEngine
+from pipelines.telemetry import Accident
+from pipelines.training.train import TrainConfig, train_model
+from service import registry, verdicts
 from service.api.jobs import JobOut
 from service.db import repo, telemetry_store
 from service.deps import BroadcasterDep, DbDep, JobsDep, SettingsDep, StreamDep

@@ -9,7 +9,8 @@ import anyio
 from fastapi import APIRouter, Query, Request
 
 from models.rigstate import RigState, rig_states
-from pipelines.batch import (
+from pipelines.live.quality import check as check_quality
+from pipelines.telemetry import (
     BatchError,
     TelemetryBatch,
     datetime_to_ns,
@@ -18,7 +19,6 @@ from pipelines.batch import (
     parse_batch,
     validate_well_id,
 )
-from pipelines.quality import check as check_quality
 from service.db import repo, telemetry_store
 from service.deps import BroadcasterDep, DbDep, IngestorDep, MetricsDep, SettingsDep, TimeText
 from service.errors import ApiError

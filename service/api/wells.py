@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from pipelines.batch import BatchError, validate_well_id
+from pipelines.telemetry import BatchError, validate_well_id
 from service.db import repo
 from service.deps import DbDep, SettingsDep, reject_nul
 

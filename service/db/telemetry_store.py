@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, delete, func, insert, select
 
-from pipelines.batch import TelemetryBatch
+from pipelines.telemetry import TelemetryBatch
 from service.db.chunk_codec import decode_chunk, decode_times, encode_chunk
 from service.db.repo import lock_well
 from service.db.tables import telemetry_chunks as chunks
@@ -152,7 +152,7 @@ def merge_batch(conn: Connection, *, well_id: str, batch: TelemetryBatch) -> tup
     from its chunk, or NaN there); a stored value is never changed, so merging the same batch
     again adds nothing. Only the chunks that gain values are rewritten. The well must exist
     (``NotFound`` otherwise); its writers are serialised for the rest of the transaction.
-    Callers that must not lose values check ``pipelines.imports.overlap_conflicts`` first.
+    Callers that must not lose values check ``pipelines.formats.imports.overlap_conflicts`` first.
     """
     times, columns = _checked(well_id, batch)
     if times.size == 0:

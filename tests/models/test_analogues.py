@@ -131,7 +131,7 @@ def test_a_snippet_is_the_key_channels_every_30_s_from_30_min_before_to_10_min_a
 
 
 def test_a_model_trained_with_its_wells_ships_channel_snippets(small_model, sim_wells) -> None:
-    from pipelines.batch import TelemetryBatch
+    from pipelines.telemetry import TelemetryBatch
 
     files = small_model.meta["analogues"]["sha256"]
     assert set(files) == {"analogues.npz", "analogues.json", "analogues_snippets.npz"}
@@ -194,7 +194,7 @@ def test_snippets_round_trip_without_pickles_and_cover_only_their_span(tmp_path:
 def _ns(iso: str) -> int:
     from datetime import datetime
 
-    from pipelines.batch import datetime_to_ns
+    from pipelines.telemetry import datetime_to_ns
 
     return datetime_to_ns(datetime.fromisoformat(iso))
 

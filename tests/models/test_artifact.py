@@ -106,7 +106,7 @@ def test_verdict_windows_of_a_model_shipped_without_analogues_are_searched_by_it
     from datetime import UTC, datetime
 
     from models.analogues import feature_digest
-    from pipelines import verdicts
+    from service import verdicts
 
     assert small_model.analogue_weights is not None
     bare = replace(small_model, analogues=None)

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import Engine
 
 from models.artifact import BUNDLED_DIR, MODEL_FILE, ModelError, load_model
-from models.registry import ActiveModelWatcher, activate, load_active, register, rollback
 from service.db import repo
+from service.registry import ActiveModelWatcher, activate, load_active, register, rollback
 
 
 def test_the_bundled_model_is_registered_and_activated_on_first_start(

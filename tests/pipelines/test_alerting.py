@@ -1,4 +1,4 @@
-from pipelines.alerting import AlertPolicy, AlertState, step
+from pipelines.live.alerting import AlertPolicy, AlertState, step
 
 NS = 1_000_000_000
 KICK = {"normal": 0.1, "kick": 0.9}
@@ -57,7 +57,7 @@ def test_washout_and_bit_balling_wait_until_the_rig_has_pumped_steadily_for_five
     import numpy as np
 
     from models.rigstate import RigState
-    from pipelines.alerting import gated_out
+    from pipelines.live.alerting import gated_out
 
     # 10 min connection, then circulating; decisions every 10 s
     times = (np.arange(1800) * 1_000_000_000).astype(np.int64)
@@ -100,7 +100,7 @@ def test_a_break_in_a_held_vote_starts_its_hold_again() -> None:
 
 
 def test_the_default_policy_holds_washouts_ten_minutes_and_nothing_else() -> None:
-    from pipelines.alerting import DEFAULT_HOLD_S
+    from pipelines.live.alerting import DEFAULT_HOLD_S
 
     assert DEFAULT_HOLD_S == {"washout": 600.0}
     assert AlertPolicy(thresholds={}).hold_s == DEFAULT_HOLD_S
@@ -109,7 +109,7 @@ def test_the_default_policy_holds_washouts_ten_minutes_and_nothing_else() -> Non
 def test_a_model_carries_the_hold_times_its_detector_was_calibrated_with(small_model) -> None:
     from dataclasses import replace
 
-    from pipelines.alerting import DEFAULT_HOLD_S, model_policy
+    from pipelines.live.alerting import DEFAULT_HOLD_S, model_policy
 
     # training records the holds it calibrated with, for both detectors
     assert small_model.meta["hold_s"] == DEFAULT_HOLD_S
@@ -125,7 +125,7 @@ def test_a_model_carries_the_hold_times_its_detector_was_calibrated_with(small_m
     analogue = model.with_detector("analogue")
     assert model_policy(analogue, k=3, n=5, cooldown_s=1800.0).hold_s == {}
     # the live engine alerts by it, and by the new model's after a swap
-    from pipelines.streaming import StreamEngine
+    from pipelines.live.streaming import StreamEngine
 
     engine = StreamEngine(model)
     assert engine._policy.hold_s == {"washout": 900.0}

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from pipelines.backtest import POINT_KEYS, heldout_metrics
+from pipelines.training.backtest import POINT_KEYS, heldout_metrics
 
 
 def test_operating_points_replay_the_same_decisions_through_the_same_alert_logic(
@@ -44,7 +44,7 @@ def test_the_held_out_report_draws_every_set_pooled(small_model, tmp_path) -> No
 def test_validation_calibration_spends_no_more_false_alarms_than_the_budget_allows(
     small_model,
 ) -> None:
-    from pipelines.backtest import calibrate_on_validation
+    from pipelines.training.backtest import calibrate_on_validation
 
     out = calibrate_on_validation(small_model, seeds=(7,), wells=1, hours=6, budget_per_day=0.1)
     assert set(out["thresholds"]) == set(small_model.classes[1:])
@@ -59,14 +59,14 @@ def test_validation_calibration_spends_no_more_false_alarms_than_the_budget_allo
 
 @pytest.mark.parametrize("seeds", [(2,), (7, 3)])
 def test_validation_calibration_refuses_the_held_out_seeds(small_model, seeds) -> None:
-    from pipelines.backtest import calibrate_on_validation
+    from pipelines.training.backtest import calibrate_on_validation
 
     with pytest.raises(ValueError, match="held-out seeds"):
         calibrate_on_validation(small_model, seeds=seeds, wells=1, hours=1)
 
 
 def test_seeds_are_given_as_a_list_or_a_range() -> None:
-    from pipelines.backtest import seeds_arg
+    from pipelines.training.backtest import seeds_arg
 
     assert seeds_arg("7,8,9") == [7, 8, 9]
     assert seeds_arg("7-10,12") == [7, 8, 9, 10, 12]

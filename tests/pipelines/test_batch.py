@@ -3,7 +3,13 @@ import math
 import numpy as np
 import pytest
 
-from pipelines.batch import BatchError, TelemetryBatch, decode_json, parse_batch, validate_well_id
+from pipelines.telemetry import (
+    BatchError,
+    TelemetryBatch,
+    decode_json,
+    parse_batch,
+    validate_well_id,
+)
 
 
 def parse(body: bytes) -> TelemetryBatch:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from factories import volve_file
 
-from pipelines.cli import main
 from pipelines.simulate import simulate_fleet, write_fleet
+from service.cli import main
 
 
 @pytest.fixture
@@ -245,7 +245,7 @@ def test_the_volve_pits_log_merges_its_pit_volume_into_the_drilling_log_of_the_w
 ) -> None:
     import pandas as pd
 
-    from pipelines.imports import read_any
+    from pipelines.formats.imports import read_any
 
     well = "NO_15_9-F-9_A"
     assert main(["import", "telemetry", str(volve_gwd)]) == 0
@@ -355,7 +355,7 @@ def test_evaluate_takes_seed_ranges_and_refuses_a_malformed_list(
 def test_train_help_states_the_budget_and_margin_the_training_config_uses(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from pipelines.train import TrainConfig
+    from pipelines.training.train import TrainConfig
 
     with pytest.raises(SystemExit) as exit_:
         main(["train", "--help"])
@@ -370,8 +370,8 @@ def test_train_heads_take_all_none_or_a_list_and_refuse_an_empty_name(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     from models.channels import ACCIDENT_TYPES
-    from pipelines.cli import _head_types
-    from pipelines.train import TrainConfig
+    from pipelines.training.train import TrainConfig
+    from service.cli import _head_types
 
     assert _head_types("all") == tuple(ACCIDENT_TYPES) == TrainConfig().heads
     assert _head_types("none") == ()
@@ -412,7 +412,7 @@ def test_calibrate_writes_a_new_version_with_thresholds_from_validation_wells(
     assert cal["previous"]["validation"] == small_model.meta["metrics"]["validation"]
     # the source model is left as it was, and its calibration wells are now off-limits
     assert (small_model.path / "metadata.json").read_text() == before
-    from pipelines.backtest import heldout_metrics
+    from pipelines.training.backtest import heldout_metrics
 
     with pytest.raises(ValueError, match="used to train the model"):
         heldout_metrics(model, seeds=(7,), wells=1, hours=1)

@@ -2,7 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipelines.evaluate import Accident, Alert, evaluate
+from pipelines.telemetry import Accident, Alert
+from pipelines.training.evaluate import evaluate
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -40,7 +41,7 @@ def test_per_event_recall_lead_time_and_false_alarms_per_day() -> None:
 
 
 def test_a_false_alarm_while_an_accident_of_its_type_develops_is_counted_apart() -> None:
-    from pipelines.evaluate import format_table
+    from pipelines.training.evaluate import format_table
 
     # a washout whose precursor began 4 h before its start; its window opens 2 h before
     washout = Accident("W1", "washout", at(600), at(620), precursor_start=at(360))
@@ -59,7 +60,7 @@ def test_a_false_alarm_while_an_accident_of_its_type_develops_is_counted_apart()
 
 
 def test_a_warning_is_measured_against_when_the_crew_noticed_where_that_is_known() -> None:
-    from pipelines.evaluate import format_table
+    from pipelines.training.evaluate import format_table
 
     accidents = [
         Accident("W1", "kick", at(600), at(640), noticed=at(603)),  # alerted 1 min after
@@ -99,7 +100,7 @@ def test_an_undetected_accident_lowers_recall() -> None:
 
 
 def test_the_table_lists_every_type_and_the_false_alarm_rate() -> None:
-    from pipelines.evaluate import format_table
+    from pipelines.training.evaluate import format_table
 
     accidents = [Accident("W1", "kick", at(600), at(630))]
     m = evaluate([Alert("W1", at(590), "kick")], accidents, {"W1": (at(0), at(1440))})
@@ -110,7 +111,7 @@ def test_the_table_lists_every_type_and_the_false_alarm_rate() -> None:
 
 
 def test_held_out_sets_are_new_wells_and_the_shifted_set_has_other_profiles() -> None:
-    from pipelines.backtest import simulated_dataset
+    from pipelines.training.backtest import simulated_dataset
 
     plain, plain_acc = simulated_dataset(2, hours=2, seed=5)
     shifted, _ = simulated_dataset(2, hours=2, seed=5, shifted=True)

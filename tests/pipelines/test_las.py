@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipelines.batch import BatchError, TelemetryBatch, parse_time
-from pipelines.files import FileFormatError
-from pipelines.las import read_las, read_las_log, write_las
+from pipelines.formats.files import FileFormatError
+from pipelines.formats.las import read_las, read_las_log, write_las
+from pipelines.telemetry import BatchError, TelemetryBatch, parse_time
 
 # Decimals kept per channel, as the simulator and real mud-logging feeds round them.
 DECIMALS = {"DBTM": 2, "HKLA": 1, "TQA": 2, "RPMA": 1, "SPPA": 0, "MFIA": 0, "TVA": 2, "GASA": 3}

@@ -1,6 +1,6 @@
 import numpy as np
 
-from pipelines.quality import check
+from pipelines.live.quality import check
 
 NS = 1_000_000_000
 

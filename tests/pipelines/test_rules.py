@@ -1,7 +1,7 @@
 import numpy as np
 
 from models.channels import ACCIDENT_TYPES
-from pipelines.rules import RULES, SPEC, rule_decisions, rule_type
+from pipelines.live.rules import RULES, SPEC, rule_decisions, rule_type
 
 INDEX = {name: i for i, name in enumerate(SPEC.names())}
 

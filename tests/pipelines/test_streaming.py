@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from models.features import decision_ends, features_at, prepare
-from pipelines.backtest import replay
-from pipelines.batch import TelemetryBatch, chunks
-from pipelines.streaming import StreamEngine
+from pipelines.live.streaming import StreamEngine
+from pipelines.telemetry import TelemetryBatch, chunks
+from pipelines.training.backtest import replay
 
 
 def test_live_decisions_equal_batch_features_of_the_whole_well(small_model, sim_wells) -> None:

@@ -7,11 +7,11 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from pipelines.alerting import AlertPolicy, AlertState, step
-from pipelines.batch import TelemetryBatch, datetime_to_ns
-from pipelines.calibrate import type_alert_times
-from pipelines.streaming import StreamEngine
-from pipelines.train import channel_dropout, grouped_folds
+from pipelines.live.alerting import AlertPolicy, AlertState, step
+from pipelines.live.streaming import StreamEngine
+from pipelines.telemetry import TelemetryBatch, datetime_to_ns
+from pipelines.training.calibrate import type_alert_times
+from pipelines.training.train import channel_dropout, grouped_folds
 
 NS = 1_000_000_000
 
@@ -107,7 +107,7 @@ def test_the_trained_model_records_out_of_fold_metrics_and_its_folds(small_model
 def test_out_of_fold_false_alarms_stay_within_the_budget_less_the_calibration_margin(
     small_model,
 ) -> None:
-    from pipelines.train import TrainConfig
+    from pipelines.training.train import TrainConfig
 
     cfg = TrainConfig()
     validation = small_model.meta["metrics"]["validation"]
@@ -120,7 +120,8 @@ def test_out_of_fold_false_alarms_stay_within_the_budget_less_the_calibration_ma
 def test_thresholds_are_calibrated_on_the_wells_and_their_dropout_copies(
     small_model, sim_wells
 ) -> None:
-    from pipelines.evaluate import Accident, evaluate
+    from pipelines.telemetry import Accident
+    from pipelines.training.evaluate import evaluate
 
     frames = {w.profile.well_id: w.frame for w in sim_wells}
     monitored = {
@@ -138,8 +139,8 @@ def test_thresholds_are_calibrated_on_the_wells_and_their_dropout_copies(
 
 
 def test_feature_screening_windows_cover_accidents_and_normal_operation(sim_wells) -> None:
-    from pipelines.evaluate import Accident
-    from pipelines.feature_select import labelled_windows
+    from pipelines.telemetry import Accident
+    from pipelines.training.feature_select import labelled_windows
 
     wells = {w.well_id: w.to_batch() for w in sim_wells[:2]}
     accidents = [Accident(a.well_id, a.type, a.start, a.end) for w in sim_wells[:2]
@@ -154,7 +155,7 @@ def test_feature_screening_windows_cover_accidents_and_normal_operation(sim_well
 
 
 def test_sample_noise_recovers_the_sd_of_white_noise_on_a_trend() -> None:
-    from pipelines.train import sample_noise
+    from pipelines.training.train import sample_noise
 
     rng = np.random.default_rng(0)
     values = np.linspace(0, 500, 20000) + rng.normal(0, 3.0, 20000)
@@ -162,7 +163,7 @@ def test_sample_noise_recovers_the_sd_of_white_noise_on_a_trend() -> None:
 
 
 def test_noise_augmentation_adds_noise_in_proportion_to_each_channel() -> None:
-    from pipelines.train import sample_noise
+    from pipelines.training.train import sample_noise
 
     rng = np.random.default_rng(1)
     n = 20000
@@ -178,8 +179,8 @@ def test_noise_augmentation_adds_noise_in_proportion_to_each_channel() -> None:
 def test_rows_near_a_dismissed_alert_are_normal_but_accident_labels_stay() -> None:
     from datetime import UTC, datetime
 
-    from pipelines.evaluate import Accident
-    from pipelines.train import TrainConfig, label_rows
+    from pipelines.telemetry import Accident
+    from pipelines.training.train import TrainConfig, label_rows
 
     start = datetime(2024, 3, 1, 6, 0, tzinfo=UTC)
     accident = Accident("W-1", "kick", start, start + timedelta(minutes=30))
@@ -205,8 +206,8 @@ def test_rows_near_a_dismissed_alert_are_normal_but_accident_labels_stay() -> No
 def test_a_known_precursor_is_labelled_as_the_accident_back_to_its_cap() -> None:
     from datetime import UTC, datetime
 
-    from pipelines.evaluate import Accident
-    from pipelines.train import TrainConfig, label_rows
+    from pipelines.telemetry import Accident
+    from pipelines.training.train import TrainConfig, label_rows
 
     start = datetime(2026, 1, 1, 12, tzinfo=UTC)
     times = np.array(
@@ -235,9 +236,9 @@ def test_a_known_precursor_is_labelled_as_the_accident_back_to_its_cap() -> None
 
 
 def test_precursor_starts_and_crew_reactions_come_from_the_simulators_manifest(tmp_path) -> None:
-    from pipelines.evaluate import Accident
-    from pipelines.files import read_dataset
+    from pipelines.formats.files import read_dataset
     from pipelines.simulate import simulate_fleet, with_precursors, write_fleet
+    from pipelines.telemetry import Accident
 
     wells = simulate_fleet(1, hours=6, seed=5)
     write_fleet(wells, tmp_path, manifest=True)
@@ -255,8 +256,8 @@ def test_precursor_starts_and_crew_reactions_come_from_the_simulators_manifest(t
 def test_alerts_are_counted_right_inside_their_types_window_and_wrong_inside_anothers() -> None:
     from datetime import UTC, datetime
 
-    from pipelines.calibrate import typed_alerts
-    from pipelines.evaluate import Accident, Alert
+    from pipelines.telemetry import Accident, Alert
+    from pipelines.training.calibrate import typed_alerts
 
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     accidents = [
@@ -275,8 +276,8 @@ def test_alerts_are_counted_right_inside_their_types_window_and_wrong_inside_ano
 def test_the_false_alarm_budget_is_shared_and_spent_where_it_catches_most_accidents() -> None:
     from datetime import UTC, datetime
 
-    from pipelines.calibrate import calibrate_fast
-    from pipelines.evaluate import Accident
+    from pipelines.telemetry import Accident
+    from pipelines.training.calibrate import calibrate_fast
 
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     step_ns = 30 * 1_000_000_000
@@ -322,8 +323,8 @@ def test_a_type_alarming_at_every_threshold_starts_at_its_quietest_and_pays_from
 ):
     from datetime import UTC, datetime
 
-    from pipelines.calibrate import GRID, calibrate_fast
-    from pipelines.evaluate import Accident
+    from pipelines.telemetry import Accident
+    from pipelines.training.calibrate import GRID, calibrate_fast
 
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     times = datetime_to_ns(t0) + np.arange(20 * 2880) * 30 * 1_000_000_000  # 20 days, 30 s
@@ -363,8 +364,8 @@ def test_a_type_alarming_at_every_threshold_starts_at_its_quietest_and_pays_from
 def test_the_false_alarm_budget_buys_earlier_warnings_when_every_accident_is_caught() -> None:
     from datetime import UTC, datetime
 
-    from pipelines.calibrate import calibrate_fast
-    from pipelines.evaluate import Accident
+    from pipelines.telemetry import Accident
+    from pipelines.training.calibrate import calibrate_fast
 
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     times = datetime_to_ns(t0) + np.arange(20 * 2880) * 30 * 1_000_000_000  # 20 days, 30 s
@@ -394,8 +395,8 @@ def test_the_budget_also_buys_a_warning_before_the_crew_noticed_where_that_is_kn
     from dataclasses import replace
     from datetime import UTC, datetime
 
-    from pipelines.calibrate import calibrate_fast
-    from pipelines.evaluate import Accident
+    from pipelines.telemetry import Accident
+    from pipelines.training.calibrate import calibrate_fast
 
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     times = datetime_to_ns(t0) + np.arange(20 * 2880) * 30 * 1_000_000_000  # 20 days, 30 s
@@ -437,8 +438,8 @@ def test_a_model_of_two_members_holds_both_boosters_averaged_and_predicts_like_x
 def test_a_precursor_head_learns_from_early_precursor_rows_against_normal_rows_only() -> None:
     from datetime import UTC, datetime
 
-    from pipelines.evaluate import Accident
-    from pipelines.train import TrainConfig, WellRows, head_labels, label_rows
+    from pipelines.telemetry import Accident
+    from pipelines.training.train import TrainConfig, WellRows, head_labels, label_rows
 
     start = datetime(2026, 1, 1, 12, tzinfo=UTC)
     minutes = np.arange(-180, 40, 1)
@@ -475,8 +476,8 @@ def test_a_precursor_head_learns_from_early_precursor_rows_against_normal_rows_o
 def test_a_precursor_head_is_kept_when_it_warns_earlier_without_false_alarms() -> None:
     from datetime import UTC, datetime
 
-    from pipelines.evaluate import Accident
-    from pipelines.train import TrainConfig, WellRows, select_heads
+    from pipelines.telemetry import Accident
+    from pipelines.training.train import TrainConfig, WellRows, select_heads
 
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     times = datetime_to_ns(t0) + np.arange(10 * 2880) * 30 * NS  # 10 days, every 30 s

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipelines.aliases import (
+from pipelines.formats.aliases import (
     DEFAULT_ALIASES,
     ENV_VAR,
     aliases_path_from_env,
@@ -17,8 +17,8 @@ from pipelines.aliases import (
     load_aliases,
     map_curves,
 )
-from pipelines.files import FileFormatError
-from pipelines.units import UnitError, conversion, convert, unscaled_reason
+from pipelines.formats.files import FileFormatError
+from pipelines.formats.units import UnitError, conversion, convert, unscaled_reason
 
 # (declared unit, channel, value, expected value in the internal unit)
 CASES = [

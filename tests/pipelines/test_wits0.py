@@ -12,10 +12,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from pipelines.batch import BatchError, TelemetryBatch, datetime_to_ns
-from pipelines.files import FileFormatError
-from pipelines.units import UnitError
-from pipelines.wits0 import (
+from pipelines.formats.files import FileFormatError
+from pipelines.formats.units import UnitError
+from pipelines.formats.wits0 import (
     Wits0Frame,
     Wits0Parser,
     encode_frame,
@@ -23,6 +22,7 @@ from pipelines.wits0 import (
     read_wits0_file,
     serve_wits0,
 )
+from pipelines.telemetry import BatchError, TelemetryBatch, datetime_to_ns
 
 T0 = datetime(2016, 9, 29, 0, 6, 28, tzinfo=UTC)
 T0_NS = datetime_to_ns(T0)
@@ -82,7 +82,7 @@ def test_garbage_inside_a_frame_is_skipped_and_the_good_values_kept(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     data = FRAME.replace(b"01142051.2\r\n", b"01142051.2\r\nhello\r\n0116abc\r\n01\r\n0118inf\r\n")
-    with caplog.at_level(logging.WARNING, logger="pipelines.wits0"):
+    with caplog.at_level(logging.WARNING, logger="pipelines.formats.wits0"):
         [frame] = parser(source="rig A").feed(b"noise before\r\n" + data)
     assert (
         frame.values["HKLA"] == 2051.2 and "WOBA" not in frame.values and "TQA" not in frame.values
@@ -96,7 +96,7 @@ def test_a_frame_without_valid_values_is_dropped_with_a_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     p = parser()
-    with caplog.at_level(logging.WARNING, logger="pipelines.wits0"):
+    with caplog.at_level(logging.WARNING, logger="pipelines.formats.wits0"):
         assert p.feed(b"&&\r\n0101X\r\n0121-9999\r\nzzz\r\n!!\r\n") == []
     assert p.dropped == 1 and "no valid values" in caplog.text
 
@@ -230,7 +230,7 @@ def test_listener_two_rigs_one_sending_garbage(caplog: pytest.LogCaptureFixture)
                     break
                 await asyncio.sleep(0.01)
 
-    with caplog.at_level(logging.WARNING, logger="pipelines.wits0"):
+    with caplog.at_level(logging.WARNING, logger="pipelines.formats.wits0"):
         asyncio.run(asyncio.wait_for(main(), timeout=10))
 
     assert len(peers) == 2
@@ -275,7 +275,7 @@ def test_callback_errors_are_logged_and_do_not_stop_the_listener(
             while len(calls) < 2:
                 await asyncio.sleep(0.01)
 
-    with caplog.at_level(logging.ERROR, logger="pipelines.wits0"):
+    with caplog.at_level(logging.ERROR, logger="pipelines.formats.wits0"):
         asyncio.run(asyncio.wait_for(main(), timeout=10))
     assert calls == ["W1", "W1"] and "store is down" in caplog.text
 

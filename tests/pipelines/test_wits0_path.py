@@ -13,9 +13,9 @@ import httpx
 import numpy as np
 import pytest
 
-from pipelines.batch import TelemetryBatch, chunks
+from pipelines.live.stream_client import Sender, Wits0Sender
 from pipelines.simulate import random_profile, simulate_well
-from pipelines.stream_client import Sender, Wits0Sender
+from pipelines.telemetry import TelemetryBatch, chunks
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,7 +49,7 @@ def test_wits0_and_rest_give_the_same_stored_telemetry_and_alerts(
 
     port = free_port()
     gateway = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "wits0", "--port", str(port), "--to", live_server],
+        [sys.executable, "-m", "service.cli", "wits0", "--port", str(port), "--to", live_server],
         cwd=ROOT,
         env=dict(os.environ),
     )
@@ -60,7 +60,7 @@ def test_wits0_and_rest_give_the_same_stored_telemetry_and_alerts(
         batch.to_frame().reset_index().to_parquet(source, index=False)
         streamed = subprocess.run(
             [
-                *(sys.executable, "-m", "pipelines.cli", "stream", "--source", str(source)),
+                *(sys.executable, "-m", "service.cli", "stream", "--source", str(source)),
                 *("--well", "EQ-WITS", "--wits0", f"127.0.0.1:{port}", "--speed", "100000"),
             ],
             cwd=ROOT,

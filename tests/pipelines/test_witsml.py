@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from factories import volve_file
 
-from pipelines.aliases import load_aliases
-from pipelines.batch import parse_time
-from pipelines.files import FileFormatError
-from pipelines.witsml import order_samples, read_witsml_log
+from pipelines.formats.aliases import load_aliases
+from pipelines.formats.files import FileFormatError
+from pipelines.formats.witsml import order_samples, read_witsml_log
+from pipelines.telemetry import parse_time
 
 
 def document(

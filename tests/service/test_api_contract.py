@@ -24,7 +24,7 @@ from factories import CHUNK_S, SIM_START, Scenario, find_scenario, make_batch, m
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from pipelines.batch import TelemetryBatch, chunks, datetime_to_ns
+from pipelines.telemetry import TelemetryBatch, chunks, datetime_to_ns
 from service.app import create_app
 from service.db.tables import metadata
 from service.settings import Settings

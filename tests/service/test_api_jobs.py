@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from pipelines.batch import TelemetryBatch
+from pipelines.telemetry import TelemetryBatch
 from service.db import repo, telemetry_store
 
 

@@ -28,7 +28,7 @@ from factories import (
 from playwright.sync_api import Page, expect
 
 from models.channels import ACCIDENT_TYPES
-from pipelines.batch import TelemetryBatch, chunks, datetime_to_ns
+from pipelines.telemetry import TelemetryBatch, chunks, datetime_to_ns
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ import pytest
 from factories import CHUNK_S, SIM_START, find_scenario, minute_now, post_batch
 from playwright.sync_api import Page, expect
 
-from pipelines.batch import TelemetryBatch, chunks, datetime_to_ns
+from pipelines.telemetry import TelemetryBatch, chunks, datetime_to_ns
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"

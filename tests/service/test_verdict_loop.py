@@ -17,11 +17,10 @@ from factories import ALL_CHANNELS, T0, insert_alert, make_batch
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from models import registry
 from models.analogues import SNIPPET_OFFSETS_S, snippet_at
 from models.artifact import ModelArtifact, load_model
-from pipelines import verdicts
-from pipelines.batch import TelemetryBatch, datetime_to_ns
+from pipelines.telemetry import TelemetryBatch, datetime_to_ns
+from service import registry, verdicts
 from service.app import create_app
 from service.db import repo, telemetry_store
 from service.settings import Settings

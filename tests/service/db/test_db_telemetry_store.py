@@ -10,7 +10,7 @@ import pytest
 from factories import T0, assert_batches_equal, make_batch, to_ns
 from sqlalchemy import Engine, func, select
 
-from pipelines.batch import NS_PER_S, TelemetryBatch
+from pipelines.telemetry import NS_PER_S, TelemetryBatch
 from service.db import repo
 from service.db.repo import NotFound
 from service.db.tables import telemetry_chunks

@@ -5,17 +5,17 @@
 * the index must be a date-time curve (``indexType`` ``date time``); depth-indexed (and
   elapsed-time) logs are refused: telemetry import needs instants;
 * curve names come from ``logData/mnemonicList`` and are mapped to canonical mnemonics with
-  the alias table (:mod:`pipelines.aliases`); curves the table does not know are kept under
+  the alias table (:mod:`pipelines.formats.aliases`); curves the table does not know are kept under
   their own names, in their own units;
 * units come from ``logData/unitList`` (else ``logCurveInfo/unit``; the two must agree) and
-  canonical channels are converted to their internal unit (:mod:`pipelines.units`);
+  canonical channels are converted to their internal unit (:mod:`pipelines.formats.units`);
 * a curve's ``nullValue`` (else the log's) and empty values become NaN;
 * non-numeric curves (``typeLogData`` ``date time`` or ``string``, e.g. Volve's
   ``PIT_RESET_TIME``) are skipped and listed in the returned info;
 * rows are sorted by time; of rows with the same time stamp the first in the file is kept
   (how many were dropped, and how many of those disagreed with the kept row, is reported).
 
-The import is all or nothing: any problem raises :class:`~pipelines.files.FileFormatError`
+The import is all or nothing: any problem raises :class:`~pipelines.formats.files.FileFormatError`
 naming the line and column (from the XML parser), the data row, the curve and the value.
 The document is read with the standard library's expat parser; DTDs are refused.
 """
@@ -32,10 +32,10 @@ from xml.parsers import expat
 
 import numpy as np
 
-from pipelines.aliases import keep_unscaled, map_curves
-from pipelines.batch import BatchError, TelemetryBatch, ns_to_iso, parse_time
-from pipelines.files import FileFormatError
-from pipelines.units import UnitError, convert, internal_unit
+from pipelines.formats.aliases import keep_unscaled, map_curves
+from pipelines.formats.files import FileFormatError
+from pipelines.formats.units import UnitError, convert, internal_unit
+from pipelines.telemetry import BatchError, TelemetryBatch, ns_to_iso, parse_time
 
 log = logging.getLogger(__name__)
 
@@ -288,10 +288,10 @@ def read_witsml_log(
 ) -> tuple[TelemetryBatch, dict[str, Any]]:
     """Read a time-indexed WITSML 1.4.1.1 log file into one batch in internal units.
 
-    ``aliases`` is a table from :func:`pipelines.aliases.load_aliases` (None: defaults).
+    ``aliases`` is a table from :func:`pipelines.formats.aliases.load_aliases` (None: defaults).
     ``units`` overrides the declared unit of curves, by their mnemonic in the file
     (``{"TOTGAS": "%"}``); a name that is not a curve of the log is refused.
-    A curve in a unit with no scale (``Euc``, see :mod:`pipelines.units`) is kept under its
+    A curve in a unit with no scale (``Euc``, see :mod:`pipelines.formats.units`) is kept under its
     own name, unconverted, and listed in ``unconverted`` (mnemonic → reason).
     Returns the batch and a JSON-serialisable info dict::
 
@@ -303,7 +303,7 @@ def read_witsml_log(
          "unconverted": {mnemonic: reason}, "rows", "samples", "nulls", "out_of_order",
          "duplicates", "conflicting", "start", "end"}
 
-    Raises :class:`~pipelines.files.FileFormatError` (nothing is returned) when the file
+    Raises :class:`~pipelines.formats.files.FileFormatError` (nothing is returned) when the file
     is not a readable WITSML 1.4 log, is depth-indexed, or has a bad row, value or unit.
     """
     doc = _Reader(path).read()

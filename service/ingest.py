@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from pipelines.batch import TelemetryBatch, ns_to_datetime
-from pipelines.quality import QualityNotice
-from pipelines.quality import check as check_quality
-from pipelines.streaming import StreamEngine
+from pipelines.live.quality import QualityNotice
+from pipelines.live.quality import check as check_quality
+from pipelines.live.streaming import StreamEngine
+from pipelines.telemetry import TelemetryBatch, ns_to_datetime
 from service.db import repo, telemetry_store
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,7 @@ import numpy as np
 import pandas as pd
 
 from models.channels import ACCIDENT_TYPES
-from pipelines.batch import BatchError, TelemetryBatch, parse_time
-from pipelines.evaluate import Accident
+from pipelines.telemetry import Accident, BatchError, TelemetryBatch, parse_time
 
 TYPE_RE = re.compile(r"^[a-z][a-z0-9_]{1,47}$")
 

@@ -17,8 +17,8 @@ from models.artifact import NORMAL
 from models.channels import ACCIDENT_TYPES
 from models.features import CALCULATORS, FeatureSpec, decision_ends, features_at, prepare
 from models.rigstate import RigState
-from pipelines.batch import TelemetryBatch
-from pipelines.streaming import Decision
+from pipelines.live.streaming import Decision
+from pipelines.telemetry import TelemetryBatch
 
 log = logging.getLogger(__name__)
 

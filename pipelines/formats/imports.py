@@ -1,9 +1,9 @@
 """Telemetry files of any supported format into one batch in canonical names and units.
 
-CSV/Parquet (``pipelines.files``), WITSML 1.4.1.1 logs (``pipelines.witsml``), LAS 2.0
-(``pipelines.las``) and recorded WITS Level 0 streams (``.wits``, ``pipelines.wits0``) are
+CSV/Parquet (``formats.files``), WITSML 1.4.1.1 logs (``formats.witsml``), LAS 2.0
+(``formats.las``) and recorded WITS Level 0 streams (``.wits``, ``formats.wits0``) are
 chosen by suffix. Curve names go through the alias table and declared
-units are converted to the internal units (``pipelines.units``); the whole file is validated
+units are converted to the internal units (``pipelines.formats.units``); the whole file is validated
 before anything is returned, so an import is all or nothing.
 """
 
@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.aliases import aliases_path_from_env, load_aliases, map_curves
-from pipelines.batch import BatchError, TelemetryBatch, apply_units
-from pipelines.files import FileFormatError, read_telemetry_file
-from pipelines.las import read_las_log
-from pipelines.wits0 import read_wits0_file
-from pipelines.witsml import read_witsml_log
+from pipelines.formats.aliases import aliases_path_from_env, load_aliases, map_curves
+from pipelines.formats.files import FileFormatError, read_telemetry_file
+from pipelines.formats.las import read_las_log
+from pipelines.formats.wits0 import read_wits0_file
+from pipelines.formats.witsml import read_witsml_log
+from pipelines.telemetry import BatchError, TelemetryBatch, apply_units
 
 FORMATS = {
     ".csv": "csv",

@@ -6,7 +6,7 @@ operational state (bit and hole depth, block position, pump rate, rotary speed, 
 bit, rate of penetration, slips). The surface channels are then derived from that state
 with simple physics (hookload with drag, torque, standpipe pressure ~ flow^1.8, lagged
 flow out, pit volume from the flow balance, background and connection gas), accident
-precursors and events are laid over them (BRIEF §4), and finally noise, slow sensor drift
+precursors and events are laid over them (docs/domain.md §4), and finally noise, slow sensor drift
 and dropouts are added. Everything is deterministic per seed.
 
 See ``docs/simulator.md`` for the activity codes, the accident signatures and their
@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from models.channels import ACCIDENT_TYPES, CANONICAL
-from pipelines.batch import TelemetryBatch, validate_well_id
+from pipelines.telemetry import TelemetryBatch, validate_well_id
 
 logger = logging.getLogger(__name__)
 
@@ -2013,7 +2013,7 @@ def write_fleet(
 
 
 def with_precursors(accidents: list[Any], directory: Path) -> list[Any]:
-    """``accidents`` (pipelines.evaluate.Accident) with ``precursor_start`` and ``noticed``
+    """``accidents`` (pipelines.training.evaluate.Accident) with ``precursor_start`` and ``noticed``
     taken from the ``manifest.json`` beside them, where the manifest lists the same well,
     type and start."""
     path = Path(directory) / "manifest.json"

@@ -1,6 +1,6 @@
 """WITS Level 0: a pure frame parser, the frame encoder, and an asyncio TCP listener.
 
-Framing (BRIEF §2)::
+Framing (docs/domain.md §2)::
 
     &&
     01012/4-A-12
@@ -32,7 +32,7 @@ any of the problems above refuses the whole file, naming the line.
 
 Units: values are taken to be in the internal units already (kN, kPa, L/min, ...), unless
 ``units`` maps a channel to the unit the rig sends (``{"HKLA": "klbf", "SPPA": "psi"}``),
-which is then converted with :mod:`pipelines.units`.
+which is then converted with :mod:`pipelines.formats.units`.
 """
 
 from __future__ import annotations
@@ -53,10 +53,10 @@ from typing import Any
 import numpy as np
 
 from models.channels import CHANNELS
-from pipelines.batch import WELL_ID_RE, BatchError, TelemetryBatch, datetime_to_ns
-from pipelines.files import FileFormatError
-from pipelines.units import UnitError, conversion, internal_unit
-from pipelines.units import check as check_unit
+from pipelines.formats.files import FileFormatError
+from pipelines.formats.units import UnitError, conversion, internal_unit
+from pipelines.formats.units import check as check_unit
+from pipelines.telemetry import WELL_ID_RE, BatchError, TelemetryBatch, datetime_to_ns
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ __all__ = [
 ]
 
 DEFAULT_ITEM_MAP: dict[str, str] = {c.wits_id: c.mnemonic for c in CHANNELS}
-"""WITS record+item id → canonical channel (record 01, BRIEF §2)."""
+"""WITS record+item id → canonical channel (record 01, docs/domain.md §2)."""
 
 ITEM_WELL, ITEM_DATE, ITEM_TIME = "0101", "0105", "0106"
 _IGNORED_ITEMS = frozenset({"0102", "0103", "0104"})
@@ -316,7 +316,7 @@ def read_wits0_file(
 
     Unlike the listener, which skips garbage on a live link, any garbage line, non-numeric
     or non-finite value, line outside a frame, unfinished frame, or frame without its own
-    0105/0106 date and time refuses the file with :class:`~pipelines.files.FileFormatError`
+    0105/0106 date and time refuses the file with :class:`~pipelines.formats.files.FileFormatError`
     naming the line. Frames of nulls only are dropped (counted). All frames must be of one
     well (0101) or carry none. ``units`` (channel → unit sent) as for :class:`Wits0Parser`.
     """

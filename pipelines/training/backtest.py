@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 
 from models.artifact import ModelArtifact
-from pipelines.batch import TelemetryBatch, chunks
-from pipelines.evaluate import Accident, Alert, evaluate
-from pipelines.streaming import AlertEvent, Decision, StreamEngine
+from pipelines.live.streaming import AlertEvent, Decision, StreamEngine
+from pipelines.telemetry import Accident, Alert, TelemetryBatch, chunks
+from pipelines.training.evaluate import evaluate
 
 log = logging.getLogger(__name__)
 NS = 1_000_000_000
@@ -122,8 +122,8 @@ def simulated_dataset(
 ) -> tuple[dict[str, TelemetryBatch], list[Accident]]:
     """Wells and accidents from the simulator, in memory (``shifted``: profiles moved away
     from the ones ``simulate_fleet`` draws, with well ids ``SHIFT-<seed>-<i>``)."""
-    from pipelines.batch import ns_to_datetime
     from pipelines.simulate import random_profile, simulate_fleet, simulate_well
+    from pipelines.telemetry import ns_to_datetime
 
     if shifted:
         start = ns_to_datetime(1_767_225_600 * NS) + timedelta(hours=seed)
@@ -174,9 +174,9 @@ def heldout_metrics(
     ``offsets``: also the pooled metrics with every alert threshold moved by each offset
     (``operating_points``), from the same replayed decisions through the same alert logic —
     what a lower or higher threshold would trade. ``report_dir``: also write the backtest
-    report of every set pooled there (``pipelines.report.write_report``: alerts.csv,
+    report of every set pooled there (``pipelines.training.report.write_report``: alerts.csv,
     metrics.json, a timeline per well, the confusion matrix)."""
-    from pipelines.rules import rule_decisions
+    from pipelines.live.rules import rule_decisions
 
     sets = heldout_sets(seeds=seeds, wells=wells, hours=hours, shifted=shifted)
     seen = training_wells(model) if model is not None else set()
@@ -192,8 +192,8 @@ def heldout_metrics(
             raise ValueError(f"{name}: wells {sorted(overlap)} were used to train the model")
         if model is None:
             from models.channels import ACCIDENT_TYPES
-            from pipelines.alerting import AlertPolicy
-            from pipelines.calibrate import alerts_from_decisions
+            from pipelines.live.alerting import AlertPolicy
+            from pipelines.training.calibrate import alerts_from_decisions
 
             policy = AlertPolicy(
                 thresholds=dict.fromkeys(ACCIDENT_TYPES, 0.5), k=k, n=n, cooldown_s=cooldown_s
@@ -216,8 +216,8 @@ def heldout_metrics(
     if model is not None and offsets:
         from dataclasses import replace
 
-        from pipelines.alerting import model_policy
-        from pipelines.calibrate import alerts_from_decisions
+        from pipelines.live.alerting import model_policy
+        from pipelines.training.calibrate import alerts_from_decisions
 
         points = []
         base = model_policy(model, k=k, n=n, cooldown_s=cooldown_s)
@@ -231,7 +231,7 @@ def heldout_metrics(
             points.append({"offset": offset, **{key: m[key] for key in POINT_KEYS}})
         out["operating_points"] = points
     if report_dir is not None:
-        from pipelines.report import write_report
+        from pipelines.training.report import write_report
 
         write_report(
             report_dir,
@@ -306,13 +306,13 @@ def calibrate_on_validation(
     """Alert thresholds for the model's detector, calibrated on simulated validation wells
     (``seeds``: plain and profile-shifted sets, as ``heldout_sets`` draws them) replayed
     through the live path, with the live alert policy (k-of-n, gating, the model's holds)
-    and ``pipelines.calibrate.calibrate_fast``'s objective and false-alarm budget.
+    and ``pipelines.training.calibrate.calibrate_fast``'s objective and false-alarm budget.
 
     Returns the thresholds, the wells and days they were calibrated on, and the per-event
     metrics on those wells before (the model's thresholds) and after. Refuses the held-out
     seeds and wells the model was trained or calibrated on."""
-    from pipelines.alerting import model_policy
-    from pipelines.calibrate import alerts_from_decisions, calibrate_fast, decision_arrays
+    from pipelines.live.alerting import model_policy
+    from pipelines.training.calibrate import alerts_from_decisions, calibrate_fast, decision_arrays
 
     held = sorted(HELDOUT_SEEDS & set(seeds))
     if held:
@@ -361,14 +361,14 @@ def calibrate_on_validation(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m pipelines.backtest --model DIR [--seeds 2,3] [--wells 8] [--hours 24]``:
+    """``python -m pipelines.training.backtest --model DIR [--seeds 2,3] [--wells 8] [--hours 24]``:
     replay held-out simulated wells (plain and profile-shifted) and print per-type tables."""
     import argparse
     import json
     import sys
 
     from models.artifact import load_model
-    from pipelines.evaluate import format_table
+    from pipelines.training.evaluate import format_table
 
     parser = argparse.ArgumentParser(
         prog="drillwatch evaluate",

@@ -31,10 +31,10 @@ from models.features import DERIVED_CHANNELS, FeatureSpec, decision_ends, featur
 from models.pairwise import PairwiseDetector, References, fit_pairwise, top_columns
 from models.rigstate import RigState
 from models.trees import average_boosters
-from pipelines.alerting import DEFAULT_HOLD_S, gated_out
-from pipelines.batch import TelemetryBatch, datetime_to_ns, ns_to_iso
-from pipelines.calibrate import EARLY_WEIGHT, calibrate_fast
-from pipelines.evaluate import LOOKBACK, Accident, evaluate
+from pipelines.live.alerting import DEFAULT_HOLD_S, gated_out
+from pipelines.telemetry import LOOKBACK, Accident, TelemetryBatch, datetime_to_ns, ns_to_iso
+from pipelines.training.calibrate import EARLY_WEIGHT, calibrate_fast
+from pipelines.training.evaluate import evaluate
 
 log = logging.getLogger(__name__)
 NS = 1_000_000_000
@@ -60,8 +60,8 @@ class TrainConfig:
     threshold: float = 0.5  # before calibration
     false_alarm_budget_per_day: float = 0.1  # on wells the model has never seen
     # thresholds are calibrated out of fold to budget x margin: new wells raise more false
-    # alarms than the out-of-fold ones (session 6, 48 wells: 0.09 / 24 h out of fold, 0.14
-    # pooled over four held-out seeds; docs/detection.md)
+    # alarms than the out-of-fold ones (48 wells: 0.09 / 24 h out of fold, 0.14 pooled
+    # over four held-out seeds; docs/experiments/, calibration margin)
     calibration_margin: float = 0.7
     k: int = 3
     n: int = 5

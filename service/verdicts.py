@@ -38,8 +38,7 @@ from models.analogues import (
 from models.artifact import NORMAL, ModelArtifact
 from models.features import WARMUP_S, decision_ends, features_at, prepare
 from models.rigstate import RigState
-from pipelines.batch import TelemetryBatch, datetime_to_ns, ns_to_datetime, ns_to_iso
-from pipelines.evaluate import LOOKBACK
+from pipelines.telemetry import LOOKBACK, TelemetryBatch, datetime_to_ns, ns_to_datetime, ns_to_iso
 from service.db import repo, telemetry_store
 from service.db.tables import CASE_SOURCES
 

@@ -20,7 +20,7 @@ from models.rigstate import RigState
 # right after it, as the crew cleans it (flow and RPM raised, the SPP creep still there).
 # Gated to drilling alone, balls the crew noticed within minutes of their start were seen by
 # the model only in that cleaning circulation and never alerted (3 of 8 on the held-out
-# seed 2; docs/detection.md, session 6).
+# seed 2; docs/experiments/, bit-balling gating).
 DEFAULT_GATING: dict[str, frozenset[str]] = {
     "washout": frozenset(
         {"rotary_drilling", "slide_drilling", "reaming", "back_reaming", "circulating"}
@@ -33,8 +33,9 @@ DEFAULT_STEADY_S: dict[str, float] = {"washout": 300.0, "bit_balling": 300.0}
 # ... and a type whose accidents develop over hours alerts only once its k-of-n vote has held
 # this long without a break: a washout's standpipe pressure falls for one to four hours
 # before its start, and a vote that holds for minutes halfway through that decline is two
-# hours early -- a false alarm by BRIEF §5, which also hides the accident itself behind its
-# still running episode. Chosen on validation seeds (docs/detection.md, session 14).
+# hours early -- a false alarm by docs/domain.md §5, which also hides the accident itself
+# behind its still running episode. Chosen on validation seeds (docs/experiments/, washout
+# hold).
 DEFAULT_HOLD_S: dict[str, float] = {"washout": 600.0}
 
 

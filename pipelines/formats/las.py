@@ -9,14 +9,14 @@ Convention for the time index (first curve, as LAS requires):
   elapsed times unless ``time_origin`` is given), or ISO-8601 time stamps *with* an offset
   (``2016-09-29T00:06:28Z``, ``...+02:00``), as some tools write them.
 
-Refused, with :class:`~pipelines.files.FileFormatError` naming the line: a depth-indexed file
-(index ``DEPT``/``DEPTH``/``MD`` or a length unit), LAS 3.0, wrapped files (``WRAP YES``), a
+Refused, with :class:`~pipelines.formats.files.FileFormatError` naming the line: a depth-indexed
+file (index ``DEPT``/``DEPTH``/``MD`` or a length unit), LAS 3.0, wrapped files (``WRAP YES``), a
 ``~A`` line with the wrong number of values or a non-numeric value, and units that do not fit
 the channel. ``~A`` is checked line by line here (lasio would silently re-flow a short line
 into the next); lasio reads the header sections and writes files.
 
 Curve names are mapped with the alias table and units converted to internal units, as for
-WITSML (:mod:`pipelines.witsml`); ``NULL`` values become NaN; rows are sorted by time and a
+WITSML (:mod:`pipelines.formats.witsml`); ``NULL`` values become NaN; rows are sorted by time and a
 repeated time stamp keeps the first row. Mnemonics are read with their case preserved
 (lasio would upper-case them).
 
@@ -46,8 +46,11 @@ import lasio
 import numpy as np
 
 from models.channels import BY_MNEMONIC
-from pipelines.aliases import keep_unscaled, map_curves
-from pipelines.batch import (
+from pipelines.formats.aliases import keep_unscaled, map_curves
+from pipelines.formats.files import FileFormatError
+from pipelines.formats.units import UnitError, convert, internal_unit
+from pipelines.formats.witsml import order_samples, suggest_well_id
+from pipelines.telemetry import (
     CHANNEL_RE,
     NS_PER_S,
     BatchError,
@@ -55,10 +58,7 @@ from pipelines.batch import (
     datetime_to_ns,
     ns_to_iso,
 )
-from pipelines.batch import parse_time as parse_iso_time
-from pipelines.files import FileFormatError
-from pipelines.units import UnitError, convert, internal_unit
-from pipelines.witsml import order_samples, suggest_well_id
+from pipelines.telemetry import parse_time as parse_iso_time
 
 log = logging.getLogger(__name__)
 
@@ -280,7 +280,7 @@ def read_las_log(
         times[i] = origin_ns + round(seconds * 1000) * 1_000_000
 
     # Restored names are drillwatch channels already: they skip the alias table, so that a
-    # channel kept under its own name (e.g. TOTGAS in Euc, see pipelines.units) stays so.
+    # channel kept under its own name (e.g. TOTGAS in Euc, see pipelines.formats.units) stays so.
     mapping = map_curves([n for n in names[1:] if n not in restored], aliases)
     mapping.channels.update({n: n for n in restored if CHANNEL_RE.match(n)})
     mapping.invalid.extend(n for n in restored if not CHANNEL_RE.match(n))
@@ -365,7 +365,7 @@ def read_las(
 ) -> TelemetryBatch:
     """Read a time-indexed LAS 2.0 file into one batch in internal units (see module doc).
 
-    Raises :class:`~pipelines.files.FileFormatError` naming the line, curve and value;
+    Raises :class:`~pipelines.formats.files.FileFormatError` naming the line, curve and value;
     nothing is returned on error.
     """
     return read_las_log(path, aliases=aliases, time_origin=time_origin, units=units)[0]

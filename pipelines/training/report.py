@@ -19,8 +19,8 @@ import numpy as np
 
 from models.artifact import NORMAL
 from models.channels import ACCIDENT_TYPES
-from pipelines.evaluate import Accident, Alert
-from pipelines.streaming import Decision
+from pipelines.live.streaming import Decision
+from pipelines.telemetry import Accident, Alert
 
 log = logging.getLogger(__name__)
 COLORS = {t: plt.get_cmap("tab10")(i) for i, t in enumerate(ACCIDENT_TYPES)}
@@ -49,7 +49,7 @@ def per_sample_auc(
     """One-vs-rest AUC per accident type over decisions inside [start, end] vs normal ones."""
     from sklearn.metrics import roc_auc_score
 
-    from pipelines.batch import datetime_to_ns
+    from pipelines.telemetry import datetime_to_ns
 
     labels: list[str] = []
     scores: list[list[float]] = []

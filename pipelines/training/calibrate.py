@@ -1,7 +1,7 @@
 """Per-type alert thresholds calibrated on validation wells to a false-alarm budget.
 
 The validation wells' decisions (class probabilities every stride, from a replay through the
-live path) are run through the same alert logic (``pipelines.alerting.step``) at every
+live path) are run through the same alert logic (``pipelines.live.alerting.step``) at every
 threshold of a grid; the false-alarm budget is shared by all types and spent where it
 catches the most accidents, or warns of them earliest (``calibrate_fast``).
 """
@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from pipelines.alerting import DEFAULT_HOLD_S, AlertPolicy, AlertState, step
-from pipelines.batch import ns_to_datetime
-from pipelines.evaluate import Accident, Alert, evaluate
-from pipelines.streaming import Decision
+from pipelines.live.alerting import DEFAULT_HOLD_S, AlertPolicy, AlertState, step
+from pipelines.live.streaming import Decision
+from pipelines.telemetry import Accident, Alert, ns_to_datetime
+from pipelines.training.evaluate import evaluate
 
 log = logging.getLogger(__name__)
 # 0.30 ... 0.975, then finer near 1: the paper's detector scores normal windows up to 0.99
@@ -179,7 +179,7 @@ def calibrate_fast(
 
     A threshold is admissible for a type when its alerts inside other types' accident
     windows stay below ``mistype_share`` of those inside its own (an alert of the wrong type
-    is not a false alarm by BRIEF §5, but it misleads as much). Every type starts at its
+    is not a false alarm by docs/domain.md §5, but it misleads as much). Every type starts at its
     lowest admissible threshold without false alarms (a type that raises some at every
     admissible threshold starts at its quietest one, and those are paid from the budget
     first); the budget's false alarms (one shared count for all types: ``budget_per_day`` x

@@ -28,8 +28,8 @@ from models.features import (
     prepare,
 )
 from models.rigstate import RigState
-from pipelines.alerting import AlertState, gated_out, model_policy, step
-from pipelines.batch import TelemetryBatch, chunks, ns_to_datetime
+from pipelines.live.alerting import AlertState, gated_out, model_policy, step
+from pipelines.telemetry import TelemetryBatch, chunks, ns_to_datetime
 
 log = logging.getLogger(__name__)
 NS = 1_000_000_000

@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 
 from models.features import MAX_STEP_S, PUMPING_LPM, RETURNS_TRUST_S, ReturnsTrust
-from pipelines.batch import ns_to_iso
+from pipelines.telemetry import ns_to_iso
 
 NS = 1_000_000_000
 
-# Physically possible ranges in internal units (BRIEF §2); outside them a value is wrong.
+# Physically possible ranges in internal units (docs/domain.md §2); outside them a value is wrong.
 RANGES: dict[str, tuple[float, float]] = {
     "DBTM": (-50.0, 15_000.0),
     "DMEA": (-50.0, 15_000.0),

@@ -19,8 +19,8 @@ import httpx
 import numpy as np
 import orjson
 
-from pipelines.batch import TelemetryBatch, chunks, ns_to_datetime
-from pipelines.imports import FORMATS, read_any
+from pipelines.formats.imports import FORMATS, read_any
+from pipelines.telemetry import TelemetryBatch, chunks, ns_to_datetime
 
 log = logging.getLogger(__name__)
 NS = 1_000_000_000
@@ -96,7 +96,7 @@ class Wits0Sender:
                 time.sleep(1.0)
 
     def send(self, well_id: str, batch: TelemetryBatch) -> dict:
-        from pipelines.wits0 import encode_frame
+        from pipelines.formats.wits0 import encode_frame
 
         sock = self.sockets.get(well_id)
         if sock is None:
@@ -168,7 +168,7 @@ def sim_feeds(
 
 
 def file_feeds(path: Path, well_id: str | None) -> list[Feed]:
-    """A telemetry file (any format of ``pipelines.imports``) or a directory of them."""
+    """A telemetry file (any format of ``pipelines.formats.imports``) or a directory of them."""
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix in FORMATS and p.stem != "accidents")
         return [Feed(p.stem, read_any(p)[0]) for p in files]

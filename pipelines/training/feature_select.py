@@ -27,13 +27,12 @@ import numpy as np
 import pandas as pd
 
 from models.features import BASE_CHANNELS, DERIVED_CHANNELS, FeatureSpec, prepare
-from pipelines.batch import TelemetryBatch, datetime_to_ns
-from pipelines.evaluate import Accident
+from pipelines.telemetry import Accident, TelemetryBatch, datetime_to_ns
 
 log = logging.getLogger(__name__)
 NS = 1_000_000_000
 
-# Cheap calculators only: each is O(window) on an array (BRIEF §7: no entropies live).
+# Cheap calculators only: each is O(window) on an array (docs/domain.md §7: no entropies live).
 CANDIDATES: dict[str, Any] = {
     "mean": None,
     "median": None,
@@ -148,7 +147,7 @@ def screen(
 
 def main(argv: list[str] | None = None) -> int:
     """``drillwatch features select --data DIR --out FILE [--window 300] [--normals 40]``."""
-    from pipelines.files import read_dataset
+    from pipelines.formats.files import read_dataset
 
     parser = argparse.ArgumentParser(prog="drillwatch features select")
     parser.add_argument("--data", type=Path, required=True)

@@ -1,4 +1,4 @@
-"""Per-event detection metrics (BRIEF §5): recall, type accuracy, false alarms per 24 h, lead.
+"""Per-event detection metrics (docs/domain.md §5): recall, type accuracy, false alarms per 24 h, lead.
 
 An accident with start s and end e (s + 30 min if unknown) is detected by an alert in
 [s - 2 h, e]; lead time is s minus the first such alert. Alerts outside every detection
@@ -16,43 +16,14 @@ before the crew began to react.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
 
-LOOKBACK = timedelta(hours=2)
-DEFAULT_DURATION = timedelta(minutes=30)
+from pipelines.telemetry import Accident, Alert
+
 EARLY_MIN = 5.0  # a warning at least this long before the start is what the system is for
 _ROWS = ("hit", "right", "lead", "crew", "in_time")  # what is kept per accident
-
-
-@dataclass(frozen=True)
-class Accident:
-    well_id: str
-    type: str
-    start: datetime
-    end: datetime | None = None
-    # when its first signs began, if the record says so (the simulator's manifest does)
-    precursor_start: datetime | None = None
-    # when the crew began to react (picked up off bottom, flow-checked), if the record says so
-    noticed: datetime | None = None
-
-    @property
-    def window(self) -> tuple[datetime, datetime]:
-        return self.start - LOOKBACK, self.end or (self.start + DEFAULT_DURATION)
-
-    def developing(self, time: datetime) -> bool:
-        """Whether its recorded precursor is under way at ``time`` (before the start)."""
-        return self.precursor_start is not None and self.precursor_start <= time < self.start
-
-
-@dataclass(frozen=True)
-class Alert:
-    well_id: str
-    time: datetime
-    type: str
-    probability: float = 1.0
 
 
 def evaluate(

@@ -1,4 +1,4 @@
-"""Mnemonic aliases: other companies' curve names → canonical WITS mnemonics (BRIEF §2).
+"""Mnemonic aliases: other companies' curve names → canonical WITS mnemonics (docs/domain.md §2).
 
 The default table (:data:`DEFAULT_ALIASES`) knows the Volve WITSML names (``HKLD``,
 ``SURF_RPM``, ``FLOWIN``, ``PUMP``, ``PIT_DRILL``, ...) and common mud-logging and LAS
@@ -33,9 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from models.channels import CANONICAL
-from pipelines.batch import CHANNEL_RE
-from pipelines.files import FileFormatError
-from pipelines.units import unscaled_reason
+from pipelines.formats.files import FileFormatError
+from pipelines.formats.units import unscaled_reason
+from pipelines.telemetry import CHANNEL_RE
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ def aliases_path_from_env(environ: Mapping[str, str] | None = None) -> Path | No
 def load_aliases(path: Path | None) -> dict[str, str]:
     """The default table, with the JSON object at ``path`` merged over it (None: defaults).
 
-    Raises :class:`~pipelines.files.FileFormatError` naming the entry when the file is
+    Raises :class:`~pipelines.formats.files.FileFormatError` naming the entry when the file is
     unreadable, not a JSON object of name → canonical mnemonic (or null), or maps to a
     name that is not canonical.
     """
@@ -198,7 +198,7 @@ def map_curves(names: Iterable[str], table: Mapping[str, str] | None = None) -> 
     When several curves map to one canonical mnemonic, a curve already named that
     mnemonic wins, else the first in file order; the others are kept under their own
     names and reported in ``collisions``. Unmapped names that are not valid channel names
-    (``pipelines.batch.CHANNEL_RE``) are reported in ``invalid``.
+    (``pipelines.telemetry.CHANNEL_RE``) are reported in ``invalid``.
     """
     names = list(names)
     targets = {name: canonical_name(name, table) for name in names}
@@ -235,10 +235,10 @@ def keep_unscaled(source: str, channel: str, unit: str, unconverted: dict[str, s
     """The channel a mapped curve goes to once its unit is known.
 
     A curve mapped to a canonical channel whose unit names no scale (``Euc``, see
-    :func:`pipelines.units.unscaled_reason`) keeps its own name instead, unconverted: the
+    :func:`pipelines.formats.units.unscaled_reason`) keeps its own name instead, unconverted: the
     reason is put in ``unconverted`` and logged. Returns None if that own name is not a
     valid channel name. A curve *named* as the canonical channel keeps it, and the unit is
-    then refused by :func:`pipelines.units.convert`.
+    then refused by :func:`pipelines.formats.units.convert`.
     """
     if channel not in CANONICAL or _key(source) == channel:
         return channel

@@ -17,7 +17,7 @@ from service.settings import get_settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from pipelines.batch import TelemetryBatch
+    from pipelines.telemetry import TelemetryBatch
 
 log = logging.getLogger("drillwatch")
 
@@ -70,7 +70,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             [
                 sys.executable,
                 "-m",
-                "pipelines.cli",
+                "service.cli",
                 "wits0",
                 "--port",
                 str(args.wits0_port),
@@ -94,10 +94,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from models.registry import register
-    from pipelines.files import read_dataset
+    from pipelines.formats.files import read_dataset
     from pipelines.simulate import with_precursors
-    from pipelines.train import TrainConfig, train_model
+    from pipelines.training.train import TrainConfig, train_model
+    from service.registry import register
 
     data = Path(args.data)
     if not data.is_dir():
@@ -146,9 +146,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     import shutil
 
     from models.artifact import ModelError, load_model
-    from models.registry import register
-    from pipelines.backtest import calibrate_on_validation, seeds_arg
-    from pipelines.evaluate import format_table
+    from pipelines.training.backtest import calibrate_on_validation, seeds_arg
+    from pipelines.training.evaluate import format_table
+    from service.registry import register
 
     def fail(message: str) -> int:
         print(f"drillwatch calibrate: {message}", file=sys.stderr)
@@ -234,8 +234,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def cmd_models(args: argparse.Namespace) -> int:
     from models.artifact import ModelError
-    from models.registry import activate, load_active, rollback
     from service.db import repo
+    from service.registry import activate, load_active, rollback
 
     settings = get_settings()
     engine = _engine()
@@ -267,7 +267,7 @@ def _fmt(value: object) -> str:
 
 
 def cmd_stream(args: argparse.Namespace) -> int:
-    from pipelines.stream_client import Sender, Wits0Sender, file_feeds, run, sim_feeds
+    from pipelines.live.stream_client import Sender, Wits0Sender, file_feeds, run, sim_feeds
 
     try:
         sender: Sender | Wits0Sender = Wits0Sender(args.wits0) if args.wits0 else Sender(args.to)
@@ -310,7 +310,7 @@ def _select_channels(
     batch: TelemetryBatch, text: str, *, path: str, curves: dict[str, Any] | None
 ) -> TelemetryBatch:
     """Only the channels named in ``--channels A,B`` (names after mapping, e.g. TVA)."""
-    from pipelines.batch import BatchError, TelemetryBatch
+    from pipelines.telemetry import BatchError, TelemetryBatch
 
     wanted = list(dict.fromkeys(filter(None, (p.strip() for p in text.split(",")))))
     if not wanted:
@@ -335,9 +335,9 @@ def _select_channels(
 
 def cmd_import_telemetry(args: argparse.Namespace) -> int:
     from models.rigstate import RigState, rig_states
-    from pipelines.batch import BatchError, validate_well_id
-    from pipelines.files import FileFormatError
-    from pipelines.imports import overlap_conflicts, parse_units, read_any
+    from pipelines.formats.files import FileFormatError
+    from pipelines.formats.imports import overlap_conflicts, parse_units, read_any
+    from pipelines.telemetry import BatchError, validate_well_id
     from service.db import repo, telemetry_store
 
     try:
@@ -420,7 +420,7 @@ def _print_import_conflicts(
 
 
 def cmd_import_accidents(args: argparse.Namespace) -> int:
-    from pipelines.files import FileFormatError, read_accidents_file
+    from pipelines.formats.files import FileFormatError, read_accidents_file
     from service.db import repo
 
     try:
@@ -453,12 +453,12 @@ def cmd_import_accidents(args: argparse.Namespace) -> int:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     from models.artifact import ModelError, load_model
-    from models.registry import load_active
-    from pipelines.backtest import backtest
-    from pipelines.evaluate import Accident, Alert
-    from pipelines.files import read_dataset
-    from pipelines.report import per_sample_auc, write_report
+    from pipelines.formats.files import read_dataset
+    from pipelines.telemetry import Accident, Alert
+    from pipelines.training.backtest import backtest
+    from pipelines.training.report import per_sample_auc, write_report
     from service.db import repo, telemetry_store
+    from service.registry import load_active
 
     settings = get_settings()
     engine = _engine()
@@ -534,8 +534,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from pipelines.batch import BatchError, ns_to_iso, parse_time, validate_well_id
-    from pipelines.las import write_las
+    from pipelines.formats.las import write_las
+    from pipelines.telemetry import BatchError, ns_to_iso, parse_time, validate_well_id
     from service.db import repo, telemetry_store
 
     try:
@@ -575,8 +575,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_wits0(args: argparse.Namespace) -> int:
     import asyncio
 
-    from pipelines.stream_client import Sender
-    from pipelines.wits0 import serve_wits0
+    from pipelines.formats.wits0 import serve_wits0
+    from pipelines.live.stream_client import Sender
 
     sender = Sender(args.to)
 
@@ -865,8 +865,8 @@ def main(argv: list[str] | None = None) -> int:
 
 DELEGATED = {
     ("simulate",): "pipelines.simulate",
-    ("evaluate",): "pipelines.backtest",
-    ("features", "select"): "pipelines.feature_select",
+    ("evaluate",): "pipelines.training.backtest",
+    ("features", "select"): "pipelines.training.feature_select",
 }
 
 

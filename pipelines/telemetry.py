@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -224,7 +224,7 @@ def apply_units(batch: TelemetryBatch, units: Mapping[str, str]) -> TelemetryBat
     """Convert the named channels from their declared units to the internal units."""
     if not units:
         return batch
-    from pipelines.units import UnitError, convert
+    from pipelines.formats.units import UnitError, convert
 
     channels = dict(batch.channels)
     for name, unit in units.items():
@@ -235,3 +235,37 @@ def apply_units(batch: TelemetryBatch, units: Mapping[str, str]) -> TelemetryBat
         except UnitError as exc:
             raise BatchError(f"units.{name}", exc.reason) from None
     return TelemetryBatch(batch.times_ns, channels)
+
+
+# Accidents and alerts as every part scores them (docs/domain.md, "How detection is scored"):
+# detected by an alert in [start - LOOKBACK, end]; end = start + DEFAULT_DURATION if unknown.
+LOOKBACK = timedelta(hours=2)
+DEFAULT_DURATION = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Accident:
+    well_id: str
+    type: str
+    start: datetime
+    end: datetime | None = None
+    # when its first signs began, if the record says so (the simulator's manifest does)
+    precursor_start: datetime | None = None
+    # when the crew began to react (picked up off bottom, flow-checked), if the record says so
+    noticed: datetime | None = None
+
+    @property
+    def window(self) -> tuple[datetime, datetime]:
+        return self.start - LOOKBACK, self.end or (self.start + DEFAULT_DURATION)
+
+    def developing(self, time: datetime) -> bool:
+        """Whether its recorded precursor is under way at ``time`` (before the start)."""
+        return self.precursor_start is not None and self.precursor_start <= time < self.start
+
+
+@dataclass(frozen=True)
+class Alert:
+    well_id: str
+    time: datetime
+    type: str
+    probability: float = 1.0

@@ -1,4 +1,4 @@
-"""Declared units → the internal unit of each canonical channel (BRIEF §2), with pint.
+"""Declared units → the internal unit of each canonical channel (docs/domain.md §2), with pint.
 
 Imports declare units in the spellings of whoever wrote the file: WITSML SI base units
 (``N``, ``N.m``, ``Pa``, ``m3/s``, ``c/s``), LAS oilfield units (``KLBF``, ``PSI``, ``GPM``,

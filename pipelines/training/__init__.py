@@ -1,0 +1,1 @@
+"""Offline work: training, calibration, backtests, evaluation, reports and feature screening."""
