@@ -18,6 +18,8 @@ Spellings whose meaning the tables fix on purpose, so that pint's defaults never
   as the speed of light and ``Hz`` as 1/s (9.55 rpm).
 * ``bbl`` is the oil barrel (42 US gal, 0.159 m³); pint's ``bbl`` is 31.5 gal.
 * ``gal`` is the US gallon.
+* ``t``, ``tonne``, ``tf``, ``kkgf`` (kilo-kilogram-force) are the metric tonne-*force*
+  (9.80665 kN): rigs give hookload and weight on bit "in tonnes"; pint's ``t`` is a mass.
 * Dimensionless spellings (``""``, ``unitless``, ``1``, ``frac``, ``fraction``, ``none``,
   ``-``) are a *fraction*: to a ``%`` channel they are multiplied by 100.
 * ``Euc`` ("engineering units", the unit of the Volve gas curves) names no scale, so it is
@@ -63,6 +65,7 @@ __all__ = [
     "conversion",
     "convert",
     "internal_unit",
+    "is_unit",
     "unscaled_reason",
 ]
 
@@ -105,6 +108,7 @@ _FT_LBF = "foot * force_pound"
 _KFT_LBF = "1000 * foot * force_pound"
 _KLBF = "1000 * force_pound"
 _REV_S = "revolution / second"
+_TONNE_F = "1000 * force_kilogram"
 
 UNIT_SPELLINGS: dict[str, str] = {
     # force
@@ -121,10 +125,18 @@ UNIT_SPELLINGS: dict[str, str] = {
     "kips": _KLBF,
     "1000 lbf": _KLBF,
     "1000lbf": _KLBF,
+    "kdan": "10000 * newton",
     "kgf": "force_kilogram",
-    "kkgf": "1000 * force_kilogram",
-    "tf": "1000 * force_kilogram",
-    "tonf": "1000 * force_kilogram",
+    # Metric tonne-force (9.80665 kN). On a rig floor a hookload "in tonnes" is a force,
+    # so the mass spellings mean tonne-force here (pint reads "t" as a mass).
+    "kkgf": _TONNE_F,
+    "tf": _TONNE_F,
+    "tonf": _TONNE_F,
+    "t": _TONNE_F,
+    "tonne": _TONNE_F,
+    "tonnes": _TONNE_F,
+    "tonne-force": _TONNE_F,
+    "tonnef": _TONNE_F,
     # torque
     "n.m": _N_M,
     "n-m": _N_M,
@@ -135,6 +147,7 @@ UNIT_SPELLINGS: dict[str, str] = {
     "kn-m": _KN_M,
     "kn*m": _KN_M,
     "kn·m": _KN_M,
+    "kn m": _KN_M,
     "knm": _KN_M,
     "dan.m": "decanewton * meter",
     "kgf.m": "force_kilogram * meter",
@@ -143,6 +156,8 @@ UNIT_SPELLINGS: dict[str, str] = {
     "ftlbf": _FT_LBF,
     "ft.lb": _FT_LBF,
     "ft-lb": _FT_LBF,
+    "ft.lbs": _FT_LBF,
+    "ft-lbs": _FT_LBF,
     "lbf.ft": _FT_LBF,
     "lbf-ft": _FT_LBF,
     "kft.lbf": _KFT_LBF,
@@ -150,6 +165,10 @@ UNIT_SPELLINGS: dict[str, str] = {
     "kftlbf": _KFT_LBF,
     "kft.lb": _KFT_LBF,
     "kft-lb": _KFT_LBF,
+    "kft.lbs": _KFT_LBF,
+    "kft-lbs": _KFT_LBF,
+    "ft.klbf": _KFT_LBF,
+    "ft-klbf": _KFT_LBF,
     "klbf.ft": _KFT_LBF,
     "klbf-ft": _KFT_LBF,
     "1000 ft.lbf": _KFT_LBF,
@@ -161,6 +180,7 @@ UNIT_SPELLINGS: dict[str, str] = {
     "psi": "force_pound / inch ** 2",
     "psig": "force_pound / inch ** 2",
     "kgf/cm2": "force_kilogram / centimeter ** 2",
+    "kg/cm2": "force_kilogram / centimeter ** 2",
     "at": "force_kilogram / centimeter ** 2",
     # flow rate
     "m3/s": "meter ** 3 / second",
@@ -186,6 +206,7 @@ UNIT_SPELLINGS: dict[str, str] = {
     "hz": _REV_S,
     "rpm": "revolution / minute",
     "rev/min": "revolution / minute",
+    "r/min": "revolution / minute",
     "c/min": "revolution / minute",
     "1/min": "revolution / minute",
     "rad/s": "radian / second",
@@ -211,6 +232,7 @@ UNIT_SPELLINGS: dict[str, str] = {
     "m**3": "meter ** 3",
     "m³": "meter ** 3",
     "bbl": "oil_barrel",
+    "bbls": "oil_barrel",
     "l": "liter",
     "gal": "gallon",
     "ft3": "foot ** 3",
@@ -344,6 +366,41 @@ def convert(values: np.ndarray, unit: str, channel: str) -> np.ndarray:
     if offset != 0.0:
         out += offset
     return out
+
+
+# Spellings of the table that are not taken as a unit when they end a column header
+# without brackets: a trailing "1", "-", "at" or "F" is more likely part of the name
+# ("Pit 1", "Pressure at") than its unit.
+_NOT_BARE: frozenset[str] = frozenset({"", "1", "-", "none", "at", "f"})
+# Bare tokens pint knows but that are words of a quantity ("Flow In", "Weight on Bit"):
+# outside brackets only the spelling table, or a token that looks like a compound unit.
+_COMPOUND_RE = re.compile(r"[/.*^·0-9³²%]")
+
+
+@lru_cache(maxsize=4096)
+def is_unit(text: str, *, bare: bool = False) -> bool:
+    """Whether ``text`` names a unit: a spelling of :data:`UNIT_SPELLINGS`, ``Euc``, or an
+    expression pint reads as a unit (not a bare number).
+
+    ``bare=True`` is for the last word of a column header without brackets (``Hookload
+    kkgf``), where pint's vocabulary is too wide (``in`` is an inch, ``bit`` a bit): only
+    table spellings and compound-looking tokens (``kg/m3``, ``lbf.ft``) count there.
+    """
+    key = _normalise(text)
+    if key in UNSCALED:
+        return True
+    if key in UNIT_SPELLINGS:
+        return not (bare and key in _NOT_BARE)
+    if not key or (bare and not _COMPOUND_RE.search(key)):
+        return False
+    if key == _CODE:
+        return not bare
+    ureg = _registry()
+    try:
+        parsed = ureg.parse_expression(_pint_expression(text))
+    except Exception:  # pint's parser raises a variety of errors on words
+        return False
+    return isinstance(parsed, ureg.Quantity) and str(parsed.units) != _DIMENSIONLESS_EXPR
 
 
 def check(unit: str, channel: str) -> None:
