@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import runpy
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +26,7 @@ from pipelines.simulate import (
     simulate_well,
     write_fleet,
 )
+from pipelines.simulate.accidents import TYPES
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 FLEET_SEED = 11
@@ -194,6 +197,16 @@ def test_every_accident_type_occurs_in_a_12_well_12_hour_fleet(fleet: list[SimWe
     assert max(kinds.count(k) for k in ACCIDENT_TYPES) <= 2 * min(
         kinds.count(k) for k in ACCIDENT_TYPES
     )
+
+
+def test_every_accident_type_is_registered_once_in_the_canonical_order() -> None:
+    assert list(TYPES) == list(ACCIDENT_TYPES)
+    for name, spec in TYPES.items():
+        assert spec.name == name
+        assert 0 < spec.precursor_s[0] <= spec.precursor_s[1]
+        assert spec.event_max_s > 0 and spec.reaction_max_s > 0
+        assert sum(w for _, w in spec.onset_ops) == pytest.approx(1.0)
+        assert {op for op, _ in spec.onset_ops} <= {"drill", "back_ream", "circulate", "trip_out"}
 
 
 def test_accidents_are_ordered_inside_the_well_and_never_overlap(fleet: list[SimWell]) -> None:
@@ -605,4 +618,14 @@ def test_cli_unparsable_arguments_exit_with_2(capsys: pytest.CaptureFixture[str]
 
 def test_cli_help_exits_with_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
+    assert "drillwatch simulate" in capsys.readouterr().out
+
+
+def test_python_dash_m_runs_the_same_cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["python -m pipelines.simulate", "--help"])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_module("pipelines.simulate", run_name="__main__")
+    assert exit_info.value.code == 0
     assert "drillwatch simulate" in capsys.readouterr().out

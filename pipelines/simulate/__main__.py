@@ -1,0 +1,5 @@
+"""``python -m pipelines.simulate``: the same CLI as ``drillwatch simulate``."""
+
+from pipelines.simulate.cli import main
+
+raise SystemExit(main())
