@@ -5,7 +5,8 @@ form of its JSON model format: half the size, no pickle) and ``metadata.json``:
 format, version, detector, feature names (which are the feature specification), channels,
 classes, per-class alert thresholds, decision stride, training data summary, metrics and
 the sha256 of ``model.ubj``, checked on every load. Older models with ``model.json`` load too
-(``metadata.json`` names the file).
+(``metadata.json`` names the file). ``metadata.json`` is read and written only through
+``models.metadata.ModelMetadata``.
 
 A model may also carry precursor heads: per accident type, a binary booster of that type's
 precursor (rows well before its start) against normal drilling, ``head_<type>.ubj`` with
@@ -16,8 +17,8 @@ higher of its class probability and its head's score (``combine_heads``).
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,15 +29,34 @@ import xgboost as xgb
 
 from models.analogues import JSON_FILE, NPZ_FILE, SNIPPETS_FILE, AnalogueDB, gain_weights
 from models.features import FeatureSpec
+from models.metadata import (
+    FORMAT,
+    META_FILE,
+    MODEL_FILE,
+    NORMAL,
+    AnalogueFiles,
+    FileDigest,
+    ModelError,
+    ModelMetadata,
+)
 from models.pairwise import PAIR_FILE, PairwiseDetector
 from models.trees import TreeEnsemble
 
+__all__ = [
+    "BUNDLED_DIR",
+    "FORMAT",
+    "META_FILE",
+    "MODEL_FILE",
+    "NORMAL",
+    "ModelArtifact",
+    "ModelError",
+    "ModelMetadata",
+    "load_model",
+    "save_model",
+]
+
 log = logging.getLogger(__name__)
 
-FORMAT = "drillwatch-model/1"
-MODEL_FILE = "model.ubj"
-META_FILE = "metadata.json"
-NORMAL = "normal"
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
 # Up to this many rows are predicted by models.trees (all trees at once in numpy, ~5x faster
 # than XGBoost for one row); larger batches (training, backtests) by XGBoost itself.
@@ -69,10 +89,6 @@ def _predict(booster: xgb.Booster, trees: TreeEnsemble | None, rows: np.ndarray)
     return np.asarray(booster.inplace_predict(rows, missing=np.nan), dtype=np.float64)
 
 
-class ModelError(RuntimeError):
-    pass
-
-
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -84,6 +100,7 @@ def sha256_of(path: Path) -> str:
 @dataclass
 class ModelArtifact:
     booster: xgb.Booster
+    # the metadata document as loaded (``ModelMetadata.to_dict``); typed: ``metadata``
     meta: dict[str, Any]
     spec: FeatureSpec
     path: Path
@@ -95,6 +112,11 @@ class ModelArtifact:
     # precursor heads by accident type (see the module docstring), used by the classifier
     heads: dict[str, xgb.Booster] = field(default_factory=dict)
     _trees: dict[str, TreeEnsemble] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def metadata(self) -> ModelMetadata:
+        """The metadata, typed (read from ``meta``, which ``replace(meta=...)`` may change)."""
+        return ModelMetadata.from_dict(self.meta, source=f"model {self.meta.get('version')}")
 
     @property
     def version(self) -> str:
@@ -205,7 +227,7 @@ class ModelArtifact:
 
 def save_model(
     booster: xgb.Booster,
-    meta: dict[str, Any],
+    meta: ModelMetadata | Mapping[str, Any],
     out_dir: Path,
     *,
     analogues: AnalogueDB | None = None,
@@ -219,45 +241,49 @@ def save_model(
     With ``analogues``, the analogue database is written beside them (analogues.npz +
     analogues.json, + analogues_snippets.npz when it carries channel snippets) and their
     sha256 go into the metadata too."""
+    metadata = (
+        meta.model_copy(deep=True)
+        if isinstance(meta, ModelMetadata)
+        else ModelMetadata.from_dict(dict(meta), source=out_dir / META_FILE)
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     model_path = out_dir / MODEL_FILE
     booster.save_model(str(model_path))
-    meta = dict(meta)
     if analogues is not None:
         files = analogues.save(out_dir)
-        meta["analogues"] = {
-            "windows": len(analogues),
-            "sha256": {path.name: sha256_of(path) for path in files},
-        }
+        metadata.analogues = AnalogueFiles(
+            windows=len(analogues), sha256={path.name: sha256_of(path) for path in files}
+        )
     else:
-        meta.pop("analogues", None)
+        metadata.unset("analogues")
         for name in (NPZ_FILE, JSON_FILE, SNIPPETS_FILE):
             (out_dir / name).unlink(missing_ok=True)
     pair_path = out_dir / PAIR_FILE
-    if pairwise is not None and meta.get("pairwise"):
+    if pairwise is not None and metadata.pairwise is not None:
         pairwise.save_model(str(pair_path))
-        meta["pairwise"] = {**meta["pairwise"], "file": PAIR_FILE, "sha256": sha256_of(pair_path)}
+        metadata.pairwise.file = PAIR_FILE
+        metadata.pairwise.sha256 = sha256_of(pair_path)
     else:
-        meta.pop("pairwise", None)
+        metadata.unset("pairwise")
         pair_path.unlink(missing_ok=True)
     for stale in out_dir.glob(head_file("*")):
         stale.unlink()
-    meta.pop("heads", None)
+    metadata.unset("heads")
     if heads:
-        meta["heads"] = {}
+        digests = {}
         for accident_type, head in sorted(heads.items()):
             head_path = out_dir / head_file(accident_type)
             head.save_model(str(head_path))
-            meta["heads"][accident_type] = {
-                "file": head_path.name,
-                "sha256": sha256_of(head_path),
-            }
-    meta.setdefault("format", FORMAT)
-    meta.setdefault("created_at", datetime.now(UTC).isoformat())
-    meta["model_file"] = MODEL_FILE
-    meta["sha256"] = sha256_of(model_path)
-    (out_dir / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    log.info("saved model %s to %s", meta.get("version"), out_dir)
+            digests[accident_type] = FileDigest(file=head_path.name, sha256=sha256_of(head_path))
+        metadata.heads = digests
+    if metadata.format is None:
+        metadata.format = FORMAT
+    if metadata.created_at is None:
+        metadata.created_at = datetime.now(UTC).isoformat()
+    metadata.model_file = MODEL_FILE
+    metadata.sha256 = sha256_of(model_path)
+    metadata.save(out_dir)
+    log.info("saved model %s to %s", metadata.version, out_dir)
     return out_dir
 
 
@@ -277,21 +303,12 @@ def _load_booster(path: Path, expected_sha256: object) -> xgb.Booster:
 
 
 def load_model(model_dir: Path) -> ModelArtifact:
+    metadata = ModelMetadata.load(model_dir)
     meta_path = model_dir / META_FILE
-    try:
-        meta = json.loads(meta_path.read_text())
-    except FileNotFoundError:
-        raise ModelError(f"{meta_path}: no model metadata here") from None
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"{meta_path}: metadata is not valid JSON ({exc})") from None
-    if meta.get("format") != FORMAT:
-        raise ModelError(f"{meta_path}: format {meta.get('format')!r} is not {FORMAT!r}")
-    booster = _load_booster(model_dir / meta.get("model_file", MODEL_FILE), meta.get("sha256"))
-    spec = FeatureSpec.from_names(meta["features"])
-    if NORMAL not in meta["classes"]:
-        raise ModelError(f"{meta_path}: classes must include {NORMAL!r}")
+    booster = _load_booster(model_dir / metadata.model_file, metadata.sha256)
+    spec = FeatureSpec.from_names(metadata.features)
     analogues = None
-    files = (meta.get("analogues") or {}).get("sha256", {})
+    files = metadata.analogues.sha256 if metadata.analogues is not None else {}
     missing = [name for name in files if not (model_dir / name).exists()]
     if missing:
         log.warning("%s: analogue files %s missing; serving without analogues", model_dir, missing)
@@ -308,19 +325,17 @@ def load_model(model_dir: Path) -> ModelArtifact:
             analogues.set_weights(weights)
         except ValueError as exc:
             raise ModelError(f"{model_dir}: analogues do not fit the model ({exc})") from None
-    pairwise = _load_pairwise(model_dir, meta, spec) if analogues is not None else None
+    pairwise = _load_pairwise(model_dir, metadata, spec) if analogues is not None else None
     heads: dict[str, xgb.Booster] = {}
-    for accident_type, info in (meta.get("heads") or {}).items():
-        if accident_type not in meta["classes"] or accident_type == NORMAL:
-            raise ModelError(f"{meta_path}: precursor head {accident_type!r} is not a class")
-        if not (model_dir / info["file"]).exists():
-            raise ModelError(f"{model_dir / info['file']}: precursor head file missing")
-        heads[accident_type] = _load_booster(model_dir / info["file"], info.get("sha256"))
-    if meta.get("detector") == "analogue" and pairwise is None:
+    for accident_type, info in (metadata.heads or {}).items():
+        if not (model_dir / info.file).exists():
+            raise ModelError(f"{model_dir / info.file}: precursor head file missing")
+        heads[accident_type] = _load_booster(model_dir / info.file, info.sha256)
+    if metadata.detector == "analogue" and pairwise is None:
         raise ModelError(f"{meta_path}: detector 'analogue' needs its pairwise model and analogues")
     return ModelArtifact(
         booster=booster,
-        meta=meta,
+        meta=metadata.to_dict(),
         spec=spec,
         path=model_dir,
         analogues=analogues,
@@ -341,26 +356,26 @@ def _analogue_weights(booster: xgb.Booster, spec: FeatureSpec) -> np.ndarray | N
 
 
 def _load_pairwise(
-    model_dir: Path, meta: dict[str, Any], spec: FeatureSpec
+    model_dir: Path, metadata: ModelMetadata, spec: FeatureSpec
 ) -> PairwiseDetector | None:
-    info = meta.get("pairwise")
-    if not info:
+    info = metadata.pairwise
+    if info is None:
         return None
-    path = model_dir / info.get("file", PAIR_FILE)
+    path = model_dir / (info.file or PAIR_FILE)
     if not path.exists():
         log.warning("%s missing; the analogue (pairwise) detector is not available", path)
         return None
-    booster = _load_booster(path, info.get("sha256"))
+    booster = _load_booster(path, info.sha256)
     names = spec.names()
-    unknown = [c for c in info["columns"] if c not in names]
+    unknown = [c for c in info.columns if c not in names]
     if unknown:
         raise ModelError(f"{path}: pairwise columns {unknown[:3]} are not model features")
     return PairwiseDetector(
         booster=booster,
-        columns=list(info["columns"]),
-        column_index=np.array([names.index(c) for c in info["columns"]], dtype=np.int64),
-        classes=list(meta["classes"]),
-        top=int(info["top"]),
-        per_type=int(info["per_type"]),
-        lead_s=float(info["lead_s"]),
+        columns=list(info.columns),
+        column_index=np.array([names.index(c) for c in info.columns], dtype=np.int64),
+        classes=list(metadata.classes),
+        top=info.top,
+        per_type=info.per_type,
+        lead_s=info.lead_s,
     )

@@ -1,4 +1,7 @@
-"""Canonical telemetry channels (WITS short mnemonics) and their internal units (docs/domain.md §2)."""
+"""Canonical telemetry channels (WITS short mnemonics) and their internal units.
+
+See docs/domain.md §2.
+"""
 
 from __future__ import annotations
 

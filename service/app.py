@@ -6,6 +6,7 @@ Engines, the model and the stream engine are created in the lifespan, not at imp
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import subprocess
@@ -20,7 +21,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from pipelines.live.streaming import StreamEngine
-from service import errors, verdicts
+from service import errors
 from service.api import (
     accidents,
     alerts,
@@ -36,6 +37,7 @@ from service.api import (
 from service.db.engine import make_engine, migrate
 from service.events import Broadcaster, Jobs, Metrics
 from service.ingest import Ingestor
+from service.lifecycle import model_event, swap_model
 from service.registry import ActiveModelWatcher, load_active
 from service.settings import Settings, get_settings
 
@@ -77,9 +79,7 @@ async def _watch_active_model(app: FastAPI, watcher: ActiveModelWatcher, every_s
             log.exception("checking the active model version failed")
             continue
         if version is not None:
-            app.state.broadcaster.publish(
-                "model", {"id": version, "version": version, "active": True}
-            )
+            app.state.broadcaster.publish("model", model_event(version))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -91,8 +91,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = make_engine(settings.sqlalchemy_url)
         migrate(db)
         model = load_active(db, settings.registry_dir, settings.model_path)
-        # the verdict loop: windows of confirmed / dismissed alerts join the analogue search
-        await anyio.to_thread.run_sync(verdicts.load_cases, db, model)
         engine = StreamEngine(
             model,
             k=settings.alert_persistence_k,
@@ -100,6 +98,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             cooldown_s=settings.alert_cooldown_seconds,
             stride_s=settings.stride_seconds,
         )
+        # served like every later swap: with the verdict windows in its analogue search
+        # (nothing is fed before the app starts, so no decision is made without them)
+        await anyio.to_thread.run_sync(swap_model, db, engine, model)
         app.state.settings = settings
         app.state.db = db
         app.state.stream = engine
@@ -112,9 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "drillwatch ready: model %s, database %s", model.version, db.url.render_as_string()
         )
         watcher = ActiveModelWatcher(
-            db,
-            lambda swapped: engine.set_model(verdicts.with_cases(db, swapped)),
-            lambda: engine.model.version,
+            db, functools.partial(swap_model, db, engine), lambda: engine.model.version
         )
         app.state.model_watcher = watcher
         watch = asyncio.create_task(_watch_active_model(app, watcher, MODEL_POLL_S))

@@ -8,6 +8,7 @@ import logging
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -24,17 +25,22 @@ def register(db: Engine, model: ModelArtifact, registry_dir: Path, *, activate: 
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(model.path, target)
+    metadata = model.metadata
     with db.begin() as conn:
         known = {v["id"] for v in repo.list_model_versions(conn)}
         if model.version not in known:
+            # the feature names are in the files; the metrics have their own column
+            summary = metadata.to_dict()
+            for key in ("features", "metrics"):
+                summary.pop(key, None)
             repo.register_model_version(
                 conn,
                 id=model.version,
-                detector=str(model.meta.get("detector", "classifier")),
+                detector=metadata.detector,
                 path=str(target),
-                sha256=str(model.meta["sha256"]),
-                metrics=model.meta.get("metrics", {}),
-                meta={k: v for k, v in model.meta.items() if k not in ("features", "metrics")},
+                sha256=str(metadata.sha256),
+                metrics=metadata.metrics,
+                meta=summary,
                 activate=activate,
             )
         elif activate:
@@ -54,6 +60,12 @@ def load_active(db: Engine, registry_dir: Path, override: Path | None = None) ->
     register(db, model, registry_dir, activate=True)
     log.info("registered and activated the bundled model %s", model.version)
     return load_model(registry_dir / model.version)
+
+
+def list_versions(db: Engine) -> list[dict[str, Any]]:
+    """The registered versions, newest first, with their metrics and whether active."""
+    with db.connect() as conn:
+        return repo.list_model_versions(conn)
 
 
 def activate(db: Engine, version: str) -> ModelArtifact:
@@ -82,10 +94,11 @@ def rollback(db: Engine) -> ModelArtifact:
 
 class ActiveModelWatcher:
     """Swaps the stream engine's model when another process (``drillwatch models activate``)
-    changes the active version in the database; call ``check`` periodically."""
+    changes the active version in the database; call ``check`` periodically. ``swap`` is
+    ``service.lifecycle.swap_model`` bound to the database and stream engine."""
 
     def __init__(
-        self, db: Engine, swap: Callable[[ModelArtifact], None], current: Callable[[], str]
+        self, db: Engine, swap: Callable[[ModelArtifact], object], current: Callable[[], str]
     ) -> None:
         self.db, self.swap, self.current = db, swap, current
 

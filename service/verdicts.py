@@ -8,8 +8,9 @@
   with the active model's spec (the same code as training and the live path), kept in the
   ``analogue_cases`` table with the sha256 of the feature names and a channel snippet, and
   appended to the running model's :class:`~models.analogues.AnalogueDB` at once.
-* On start and on every model swap the cases whose feature names match the model's are
-  loaded into its analogue database; the model files on disk are never changed.
+* On start and on every model swap (``service.lifecycle.swap_model``) the cases whose
+  feature names match the model's are loaded into its analogue database; the model files
+  on disk are never changed.
 * Dismissed alerts are normal examples when retraining (``dismissed_normals``).
 """
 
@@ -226,12 +227,6 @@ def load_cases(db: Engine, model: ModelArtifact) -> int:
     if added:
         log.info("model %s: %d analogue windows added from verdicts", model.version, added)
     return added
-
-
-def with_cases(db: Engine, model: ModelArtifact) -> ModelArtifact:
-    """The model with the stored verdict windows in its analogue database (for swaps)."""
-    load_cases(db, model)
-    return model
 
 
 def counts(model: ModelArtifact) -> dict[str, Any]:

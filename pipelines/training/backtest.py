@@ -368,6 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     import sys
 
     from models.artifact import load_model
+    from models.metadata import ModelMetadata
     from pipelines.training.evaluate import format_table
 
     parser = argparse.ArgumentParser(
@@ -438,12 +439,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.record:
         if model is None:
             parser.error("--record needs --model")
-        meta_path = args.model / "metadata.json"
-        meta = json.loads(meta_path.read_text())
         command = "drillwatch evaluate " + " ".join(argv if argv is not None else sys.argv[2:])
-        key = "heldout" if model.detector == "classifier" else f"heldout_{model.detector}"
-        meta.setdefault("metrics", {})[key] = {**metrics, "command": command}
-        meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        metadata = ModelMetadata.load(args.model)
+        metadata.record_heldout(model.detector, {**metrics, "command": command})
+        metadata.save(args.model)
     return 0
 
 

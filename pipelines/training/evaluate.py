@@ -1,4 +1,4 @@
-"""Per-event detection metrics (docs/domain.md §5): recall, type accuracy, false alarms per 24 h, lead.
+"""Per-event detection metrics (docs/domain.md §5): recall, type accuracy, false alarms, lead.
 
 An accident with start s and end e (s + 30 min if unknown) is detected by an alert in
 [s - 2 h, e]; lead time is s minus the first such alert. Alerts outside every detection

@@ -12,11 +12,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 
-from models.artifact import ModelArtifact, ModelError, load_model
+from models.artifact import ModelArtifact, ModelError
 from pipelines.live.streaming import StreamEngine
 from pipelines.telemetry import Accident
 from pipelines.training.train import TrainConfig, train_model
-from service import registry, verdicts
+from service import lifecycle, registry, verdicts
 from service.api.jobs import JobOut
 from service.db import repo, telemetry_store
 from service.deps import BroadcasterDep, DbDep, JobsDep, SettingsDep, StreamDep
@@ -57,19 +57,20 @@ class ModelVersionOut(BaseModel):
     "", summary="Model versions, newest first, with metrics", response_model=list[ModelVersionOut]
 )
 def list_models(db: DbDep) -> list[dict[str, Any]]:
-    with db.connect() as conn:
-        return repo.list_model_versions(conn)
+    return registry.list_versions(db)
 
 
-def _activate(db: Engine, model_id: str) -> tuple[ModelArtifact, dict[str, Any]]:
-    """Load the version (sha256 checked) and make it active; 409 if it cannot be loaded."""
+def _activate(
+    db: Engine, stream: StreamEngine, model_id: str
+) -> tuple[ModelArtifact, dict[str, Any]]:
+    """Load the version (sha256 checked), make it active and serve it (verdict windows
+    included); 409 if it cannot be loaded. The model served and its registry row."""
     if "\x00" in model_id:
         raise ApiError(404, "id", f"model version {model_id!r} not found")
     try:
-        model = registry.activate(db, model_id)
+        model = lifecycle.activate(db, stream, model_id)
     except (ModelError, OSError, ValueError, KeyError) as exc:
         raise ApiError(409, "id", f"model version {model_id!r} cannot be loaded: {exc}") from None
-    verdicts.load_cases(db, model)  # verdict windows stay searchable after the swap
     with db.connect() as conn:
         return model, repo.get_model_version(conn, id=model_id)
 
@@ -87,9 +88,8 @@ def _activate(db: Engine, model_id: str) -> tuple[ModelArtifact, dict[str, Any]]
 async def activate_model(
     model_id: str, db: DbDep, stream: StreamDep, broadcaster: BroadcasterDep
 ) -> dict[str, Any]:
-    model, row = await anyio.to_thread.run_sync(_activate, db, model_id)
-    stream.set_model(model)
-    broadcaster.publish("model", {"id": row["id"], "version": model.version, "active": True})
+    model, row = await anyio.to_thread.run_sync(_activate, db, stream, model_id)
+    broadcaster.publish("model", lifecycle.model_event(row["id"], model.version))
     return row
 
 
@@ -107,7 +107,8 @@ class RetrainBody(BaseModel):
     activate: bool = Field(default=False, description="activate the new version when done")
 
 
-def _train(db: Engine, settings: Settings, job: Job, body: RetrainBody) -> ModelArtifact:
+def _train(db: Engine, settings: Settings, job: Job, body: RetrainBody) -> str:
+    """Train on the stored telemetry and accidents and register the new version; its id."""
     job.progress = "reading stored telemetry and accidents"
     with db.connect() as conn:
         well_ids = body.wells or [w["id"] for w in repo.list_wells(conn)]
@@ -142,8 +143,8 @@ def _train(db: Engine, settings: Settings, job: Job, body: RetrainBody) -> Model
         normals=normals,
     )
     job.progress = "registering"
-    target = registry.register(db, model, settings.registry_dir, activate=False)
-    return load_model(target)
+    registry.register(db, model, settings.registry_dir, activate=False)
+    return model.version
 
 
 async def _run_retrain(
@@ -156,15 +157,13 @@ async def _run_retrain(
 ) -> None:
     job.status, job.started_at = "running", datetime.now(UTC)
     try:
-        model = await anyio.to_thread.run_sync(_train, db, settings, job, body)
+        version = await anyio.to_thread.run_sync(_train, db, settings, job, body)
         if body.activate:
             job.progress = "activating"
-            await anyio.to_thread.run_sync(_activate, db, model.version)
-            stream.set_model(model)
-            broadcaster.publish(
-                "model", {"id": model.version, "version": model.version, "active": True}
-            )
-        job.result = {"model_id": model.version, "activated": body.activate}
+            # the registered copy is served, with the verdict windows, like any activation
+            model, row = await anyio.to_thread.run_sync(_activate, db, stream, version)
+            broadcaster.publish("model", lifecycle.model_event(row["id"], model.version))
+        job.result = {"model_id": version, "activated": body.activate}
         job.status, job.progress = "succeeded", "done"
     except Exception as exc:
         log.exception("retrain job %s failed", job.id)

@@ -197,3 +197,103 @@ def test_a_precursor_head_of_a_type_the_model_does_not_know_is_refused(
     out = save_model(small_model.booster, small_model.meta, tmp_path / "m", heads={"gas": head})
     with pytest.raises(ModelError, match="precursor head 'gas' is not a class"):
         load_model(out)
+
+
+# -- metadata.json, typed --------------------------------------------------------------------
+
+
+def test_the_bundled_metadata_loads_typed_and_writes_back_byte_for_byte(tmp_path: Path) -> None:
+    from models.metadata import ModelMetadata
+
+    metadata = ModelMetadata.load(BUNDLED_DIR)
+    assert metadata.version == load_model(BUNDLED_DIR).version
+    assert metadata.pairwise is not None and metadata.pairwise.thresholds
+    assert metadata.calibration is not None and metadata.calibration.detector == "classifier"
+    assert metadata.heads is not None and all(len(h.sha256) == 64 for h in metadata.heads.values())
+    text = (BUNDLED_DIR / META_FILE).read_text()
+    assert metadata.to_json() == text
+    metadata.save(tmp_path)
+    assert (tmp_path / META_FILE).read_text() == text
+    assert ModelMetadata.load(tmp_path) == metadata
+
+
+def test_a_saved_model_loads_with_the_same_metadata_and_unknown_keys_are_kept(
+    small_model, tmp_path: Path
+) -> None:
+    from models.artifact import save_model
+    from models.metadata import ModelMetadata
+
+    assert small_model.pairwise is not None
+    meta = {**small_model.meta, "reviewed_by": {"who": "dsv"}}
+    out = save_model(
+        small_model.booster,
+        meta,
+        tmp_path / "m",
+        analogues=small_model.analogues,
+        pairwise=small_model.pairwise.booster,
+        heads=small_model.heads,
+    )
+    model = load_model(out)  # sha256 of every file checked
+    assert model.meta.pop("reviewed_by") == {"who": "dsv"}
+    digests = ("analogues", "pairwise", "heads", "sha256")  # of the files just written
+    assert {k: v for k, v in model.meta.items() if k not in digests} == {
+        k: v for k, v in small_model.meta.items() if k not in digests
+    }
+    pairwise = model.metadata.pairwise
+    assert pairwise is not None and pairwise.columns == small_model.pairwise.columns
+    assert pairwise.thresholds == small_model.meta["pairwise"]["thresholds"]
+    assert set(model.heads) == set(small_model.heads)
+    metadata = ModelMetadata.load(out)
+    assert metadata.to_json() == (out / META_FILE).read_text()
+    assert metadata.model_extra == {"reviewed_by": {"who": "dsv"}}
+
+
+def test_recording_held_out_metrics_and_a_calibration_keeps_one_record_per_detector() -> None:
+    from models.metadata import ModelMetadata
+
+    metadata = ModelMetadata.load(BUNDLED_DIR)
+    before = metadata.model_copy(deep=True)
+    metadata.record_heldout("analogue", {"all": {"recall": 0.5}, "command": "x"})
+    assert metadata.metrics["heldout_analogue"]["all"]["recall"] == 0.5
+    assert metadata.metrics["heldout"] == before.metrics["heldout"]
+    calibration = metadata.record_calibration(
+        version="v-next",
+        detector="analogue",
+        thresholds={"kick": 0.912345},
+        validation={"recall": 0.7, "method": "replay"},
+        seeds=[7],
+        wells=["SIM-7-00"],
+        budget_per_day=0.1,
+        mistype_share=0.3,
+        days_outside_windows=1.5,
+        false_alarms=0,
+        command="drillwatch calibrate ...",
+    )
+    assert calibration.previous.version == before.version
+    assert calibration.previous.thresholds == before.thresholds_of("analogue")
+    assert calibration.previous.validation == before.metrics["validation_analogue"]
+    assert metadata.version == "v-next"
+    assert metadata.thresholds_of("analogue") == {"kick": 0.9123}
+    assert metadata.thresholds == before.thresholds  # the classifier's, untouched
+    assert metadata.calibration == before.calibration
+    assert "heldout_analogue" not in metadata.metrics and "heldout" in metadata.metrics
+    assert metadata.metrics["validation_analogue"] == {"recall": 0.7, "method": "replay"}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"format": "other/1"}, "format 'other/1' is not 'drillwatch-model/1'"),
+        ({"classes": ["kick"]}, "classes must include 'normal'"),
+        ({"detector": "rules"}, "detector: Input should be 'classifier' or 'analogue'"),
+        ({"thresholds": {"kick": "high"}}, "thresholds.kick: Input should be a valid number"),
+        ({"version": None}, "version: Input should be a valid string"),
+    ],
+)
+def test_malformed_metadata_is_refused_naming_the_field(
+    tmp_path: Path, change: dict[str, Any], message: str
+) -> None:
+    meta = json.loads((BUNDLED_DIR / META_FILE).read_text())
+    (tmp_path / META_FILE).write_text(json.dumps({**meta, **change}))
+    with pytest.raises(ModelError, match=message.replace(".", r"\.").replace("(", r"\(")):
+        load_model(tmp_path)

@@ -92,6 +92,39 @@ def test_a_retrain_learns_dismissed_alerts_as_normal_and_records_the_verdicts(
     assert training["accidents"] == sum(len(w.accidents) for w in fleet) + 1
 
 
+@pytest.mark.slow
+def test_a_retrain_activated_serves_the_new_model_with_the_verdict_windows(
+    client: TestClient, fleet: list[Any]
+) -> None:
+    from factories import insert_alert
+
+    from service import verdicts
+
+    _store_fleet(client, fleet)
+    db = client.app.state.db
+    accident = next(a for w in fleet for a in w.accidents)
+    alert = insert_alert(db, accident.well_id, time=accident.start, type=accident.type)
+    r = client.post(f"/api/v1/alerts/{alert['id']}/confirm", json={"who": "dsv"})
+    assert r.status_code == 200, r.text
+    with db.connect() as conn:
+        windows = len(repo.list_analogue_cases(conn, alert_id=alert["id"]))
+    assert windows > 0
+    assert verdicts.counts(client.app.state.stream.model)["confirmed"] == windows
+
+    r = client.post(
+        "/api/v1/models/retrain", json={"n_estimators": 5, "folds": 2, "activate": True}
+    )
+    assert r.status_code == 202, r.text
+    job = _wait(client, r.json()["id"])
+    assert job["status"] == "succeeded", job["error"]
+    served = client.app.state.stream.model
+    assert served.version == job["result"]["model_id"]
+    # the freshly trained model searches the confirmed alert's windows, as after a restart
+    assert verdicts.counts(served)["confirmed"] == windows
+    r = client.get("/api/v1/analogues")
+    assert r.json()["model_version"] == served.version and r.json()["confirmed"] == windows
+
+
 def test_a_retrain_without_data_fails_with_the_reason(client: TestClient) -> None:
     bundled = client.app.state.stream.model.version
     r = client.post("/api/v1/models/retrain", json={})

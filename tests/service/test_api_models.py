@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from pathlib import Path
@@ -12,7 +11,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from models.artifact import META_FILE
+from models.metadata import ModelMetadata
 from service.api import stream as stream_module
 from service.db import repo
 
@@ -24,16 +23,16 @@ def register_copy(client: TestClient, tmp_path: Path, version: str) -> dict[str,
     source = client.app.state.stream.model.path
     target = tmp_path / version
     shutil.copytree(source, target)
-    meta = json.loads((target / META_FILE).read_text())
-    meta["version"] = version
-    (target / META_FILE).write_text(json.dumps(meta))
+    metadata = ModelMetadata.load(target)
+    metadata.version = version
+    metadata.save(target)
     with client.app.state.db.begin() as conn:
         return repo.register_model_version(
             conn,
             id=version,
             detector="classifier",
             path=str(target),
-            sha256=meta["sha256"],
+            sha256=str(metadata.sha256),
             metrics={"event_recall": 0.5},
             meta={"version": version},
         )

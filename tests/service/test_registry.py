@@ -1,4 +1,5 @@
-"""The model registry: the bundled model on first start, activation, rollback, hot swap."""
+"""The model registry: the bundled model on first start, activation, rollback, hot swap,
+and what a registered version records."""
 
 from pathlib import Path
 
@@ -42,3 +43,19 @@ def test_a_running_service_swaps_to_a_version_activated_elsewhere(
     assert watcher.check() == small_model.version
     assert [m.version for m in swapped] == [bundled.version, small_model.version]
     assert watcher.check() is None
+
+
+def test_a_registered_version_records_its_metadata_without_the_feature_list(
+    db_engine: Engine, tmp_path: Path
+) -> None:
+    from models.metadata import ModelMetadata
+
+    model = load_active(db_engine, tmp_path)
+    metadata = ModelMetadata.load(BUNDLED_DIR)
+    with db_engine.connect() as conn:
+        row = repo.get_model_version(conn, id=model.version)
+    assert row["detector"] == metadata.detector and row["sha256"] == metadata.sha256
+    assert row["metrics"] == metadata.metrics
+    assert "features" not in row["meta"] and "metrics" not in row["meta"]
+    assert row["meta"]["thresholds"] == metadata.thresholds
+    assert row["meta"]["calibration"]["previous"]["version"] == "bundled-v9"

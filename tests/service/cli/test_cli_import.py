@@ -1,51 +1,13 @@
-"""The drillwatch command line as a user runs it: import history, backtest, refusals."""
+"""``drillwatch import`` as a user runs it: telemetry files of every format (all or
+nothing, refusals naming the line or curve), merged logs of one well, accidents; and
+``drillwatch export`` of what was imported."""
 
-import csv
-import json
 from pathlib import Path
 
 import pytest
 from factories import volve_file
 
-from pipelines.simulate import simulate_fleet, write_fleet
 from service.cli import main
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    from service.settings import get_settings
-
-    monkeypatch.setenv("DRILLWATCH_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    yield tmp_path / "home"
-    get_settings.cache_clear()
-
-
-@pytest.fixture(scope="module")
-def sim_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("sim")
-    write_fleet(simulate_fleet(2, hours=6, seed=55), out)
-    return out
-
-
-def test_imported_history_can_be_backtested_into_alerts_metrics_and_pictures(
-    home: Path, sim_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    wells = sorted(p.stem for p in sim_dir.glob("SIM-*.csv"))
-    for well in wells:
-        assert main(["import", "telemetry", str(sim_dir / f"{well}.csv"), "--well", well]) == 0
-    assert main(["import", "accidents", str(sim_dir / "accidents.csv")]) == 0
-    out = tmp_path / "bt"
-    assert main(["backtest", "--wells", ",".join(wells), "--out", str(out)]) == 0
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["wells"] == wells
-    assert "false_alarms_per_day" in metrics and "per_type" in metrics
-    with (out / "alerts.csv").open() as fh:
-        assert next(csv.reader(fh)) == ["well", "time", "type", "probability"]
-    for well in wells:
-        assert (out / f"timeline_{well}.png").stat().st_size > 10_000
-    capsys.readouterr()
 
 
 def test_importing_the_same_file_twice_stores_it_once(
@@ -78,11 +40,6 @@ def test_an_accident_type_that_is_not_a_name_is_refused(
     bad.write_text("well,type,start,end\nW1,Meteor Strike!,2026-01-01T00:00:00Z,\n")
     assert main(["import", "accidents", str(bad)]) == 2
     assert "Meteor Strike!" in capsys.readouterr().err
-
-
-@pytest.fixture
-def volve_gwd() -> Path:
-    return volve_file("F-9_GwdTime.xml")
 
 
 def test_a_real_volve_witsml_log_imports_exports_to_las_and_back_unchanged(
@@ -327,124 +284,3 @@ def test_import_and_export_help_name_formats_units_and_options(
         assert f"usage: drillwatch {' '.join(command)}" in out
     # (the last one printed is export's)
     assert "--format {csv,parquet,las}" in out
-
-
-@pytest.mark.parametrize("command", [["simulate"], ["evaluate"], ["features", "select"]])
-def test_commands_with_their_own_options_show_their_help(
-    command: list[str], capsys: pytest.CaptureFixture[str]
-) -> None:
-    try:
-        code = main([*command, "--help"])
-    except SystemExit as exit_:
-        code = exit_.code
-    assert code == 0
-    assert f"usage: drillwatch {' '.join(command)}" in capsys.readouterr().out
-
-
-def test_evaluate_takes_seed_ranges_and_refuses_a_malformed_list(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    assert main(["evaluate", "--seeds", "3-3", "--wells", "1", "--hours", "1", "--no-shifted"]) == 0
-    assert "== fleet-3 (rule baseline)" in capsys.readouterr().out
-    with pytest.raises(SystemExit) as exit_:
-        main(["evaluate", "--seeds", "2-x"])
-    assert exit_.value.code == 2
-    assert "--seeds '2-x': expected seeds like 7,8,9 or 7-16" in capsys.readouterr().err
-
-
-def test_train_help_states_the_budget_and_margin_the_training_config_uses(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    from pipelines.training.train import TrainConfig
-
-    with pytest.raises(SystemExit) as exit_:
-        main(["train", "--help"])
-    assert exit_.value.code == 0
-    help_text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
-    cfg = TrainConfig()
-    assert f"(default {cfg.false_alarm_budget_per_day:g})" in help_text
-    assert f"to {cfg.calibration_margin:g} x this" in help_text
-
-
-def test_train_heads_take_all_none_or_a_list_and_refuse_an_empty_name(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    from models.channels import ACCIDENT_TYPES
-    from pipelines.training.train import TrainConfig
-    from service.cli import _head_types
-
-    assert _head_types("all") == tuple(ACCIDENT_TYPES) == TrainConfig().heads
-    assert _head_types("none") == ()
-    assert _head_types("pack_off, kick") == ("pack_off", "kick")
-    with pytest.raises(SystemExit) as exit_:
-        main(["train", "--data", "anywhere", "--heads", "kick,,washout"])
-    assert exit_.value.code == 2
-    assert "--heads: 'kick,,washout': an empty type name" in capsys.readouterr().err
-
-
-def test_calibrate_writes_a_new_version_with_thresholds_from_validation_wells(
-    small_model, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from models.artifact import load_model
-
-    out = tmp_path / "recalibrated"
-    before = (small_model.path / "metadata.json").read_text()
-    args = ["--seeds", "7", "--wells", "1", "--hours", "6", "--version", "test-recal"]
-    code = main(["calibrate", "--model", str(small_model.path), *args, "--out", str(out)])
-    assert code == 0
-    printed = capsys.readouterr().out
-    assert "== validation wells, test-small thresholds" in printed
-    assert "wrote test-recal to" in printed
-    model = load_model(out)  # the trees are the same files, sha256 checked
-    assert model.version == "test-recal"
-    cal = model.meta["calibration"]
-    assert cal["seeds"] == [7] and cal["wells"] == ["SHIFT-7-00", "SIM-7-00"]
-    assert cal["command"].startswith(f"drillwatch calibrate --model {small_model.path}")
-    assert cal["previous"]["version"] == "test-small"
-    assert cal["previous"]["thresholds"] == small_model.thresholds
-    assert cal["false_alarms"] == 0
-    assert set(model.thresholds) == set(small_model.thresholds)
-    assert "heldout" not in model.meta.get("metrics", {})
-    # the validation figures the models page shows are the new thresholds' on those wells;
-    # training's out-of-fold ones stay beside the old thresholds
-    validation = model.meta["metrics"]["validation"]
-    assert validation["false_alarms"] == 0 and "seeds 7" in validation["method"]
-    assert cal["previous"]["validation"] == small_model.meta["metrics"]["validation"]
-    # the source model is left as it was, and its calibration wells are now off-limits
-    assert (small_model.path / "metadata.json").read_text() == before
-    from pipelines.training.backtest import heldout_metrics
-
-    with pytest.raises(ValueError, match="used to train the model"):
-        heldout_metrics(model, seeds=(7,), wells=1, hours=1)
-    # the paper's detector of the same model on the same wells, in place: its own record,
-    # the classifier's kept
-    more = ["--seeds", "7", "--wells", "1", "--hours", "6", "--detector", "analogue"]
-    code = main(
-        ["calibrate", "--model", str(out), *more, "--version", "test-recal2", "--out", str(out)]
-    )
-    assert code == 0
-    both = load_model(out)
-    assert both.version == "test-recal2"
-    assert both.meta["calibration"] == cal
-    assert (
-        both.meta["calibration_analogue"]["previous"]["thresholds"]
-        == (small_model.meta["pairwise"]["thresholds"])
-    )
-    assert both.thresholds == model.thresholds  # the classifier's, untouched
-
-
-@pytest.mark.parametrize(
-    ("extra", "message"),
-    [
-        (["--seeds", "2-4"], "held-out seeds"),
-        (["--seeds", "seven"], "--seeds 'seven': expected seeds"),
-        (["--seeds", "7", "--out", "."], "exists"),
-        (["--seeds", "7", "--model", "README.md"], "no metadata.json there"),
-    ],
-)
-def test_calibrate_refuses_held_out_seeds_bad_seeds_and_an_existing_directory(
-    small_model, extra: list[str], message: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code = main(["calibrate", "--model", str(small_model.path), "--version", "x", *extra])
-    assert code == 2
-    assert message in capsys.readouterr().err

@@ -1,0 +1,121 @@
+"""``drillwatch backtest`` (stored or file telemetry through the live path, with a report)
+and ``drillwatch evaluate`` (held-out simulated wells; ``pipelines.training.backtest``
+parses its own options: ``main`` hands it the rest of the command line)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from service.cli.common import log, open_db
+from service.settings import get_settings
+
+if TYPE_CHECKING:
+    from pipelines.telemetry import Accident, TelemetryBatch
+    from service.cli.common import Commands
+
+DELEGATED: dict[tuple[str, ...], str] = {("evaluate",): "pipelines.training.backtest"}
+
+
+def add_backtest(commands: Commands) -> None:
+    p = commands.add_parser(
+        "backtest",
+        help="replay stored telemetry through the live path; alerts.csv, metrics.json, pictures",
+    )
+    p.add_argument("--wells", help="comma-separated stored well ids")
+    p.add_argument("--data", help="instead of stored wells: a directory of well files")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--model", help="a model directory instead of the active model")
+    p.add_argument(
+        "--detector",
+        choices=("classifier", "analogue"),
+        help="decide with this detector of the model (default: the model's own choice)",
+    )
+    p.set_defaults(func=cmd_backtest)
+
+
+def add_evaluate(commands: Commands) -> None:
+    # listed in `drillwatch --help`; parsed by pipelines.training.backtest (see DELEGATED)
+    commands.add_parser(
+        "evaluate",
+        help="held-out simulated wells (new seeds, shifted profiles) through the live path",
+        add_help=False,
+    )
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from models.artifact import ModelError, load_model
+    from pipelines.formats.files import read_dataset
+    from pipelines.telemetry import Alert
+    from pipelines.training.backtest import backtest
+    from pipelines.training.report import per_sample_auc, write_report
+    from service.history import read_wells, unknown_wells
+    from service.registry import load_active
+
+    settings = get_settings()
+    engine = open_db()
+    wanted = args.wells.split(",") if args.wells else None
+    wells: dict[str, TelemetryBatch] = {}
+    accidents: list[Accident]
+    if args.data:
+        wells, accidents = read_dataset(Path(args.data))
+        if wanted:
+            missing = [w for w in wanted if w not in wells]
+            if missing:
+                print(f"drillwatch backtest: not in {args.data}: {missing}", file=sys.stderr)
+                return 2
+            wells = {w: wells[w] for w in wanted}
+    else:
+        if not wanted:
+            print("drillwatch backtest: give --wells W1,W2 (or --data DIR)", file=sys.stderr)
+            return 2
+        missing = unknown_wells(engine, wanted)
+        if missing:
+            print(f"drillwatch backtest: unknown wells {missing}", file=sys.stderr)
+            return 2
+
+        def loaded(well_id: str, i: int, batch: TelemetryBatch) -> None:
+            log.info("loaded %s (%d/%d): %d samples", well_id, i, len(wanted), len(batch))
+
+        wells, accidents = read_wells(engine, wanted, on_read=loaded)
+    try:
+        model = (
+            load_model(Path(args.model))
+            if args.model
+            else load_active(engine, settings.registry_dir, settings.model_path)
+        )
+        if args.detector:
+            model = model.with_detector(args.detector)
+    except ModelError as exc:
+        print(f"drillwatch backtest: --model: {exc}", file=sys.stderr)
+        return 2
+    log.info("backtest with model %s (%s) over %d wells", model.version, model.detector, len(wells))
+    result = backtest(
+        model,
+        wells,
+        accidents,
+        k=settings.alert_persistence_k,
+        n=settings.alert_persistence_n,
+        cooldown_s=settings.alert_cooldown_seconds,
+    )
+    accidents = [a for a in accidents if a.well_id in wells]
+    metrics = {
+        **result.metrics,
+        "model_version": model.version,
+        "wells": sorted(wells),
+        "per_sample_auc": per_sample_auc(result.decisions, accidents, model.classes),
+    }
+    alerts = [Alert(a.well_id, a.time, a.type, a.probability) for a in result.alerts]
+    out = Path(args.out)
+    write_report(
+        out, metrics=metrics, alerts=alerts, accidents=accidents, decisions=result.decisions
+    )
+    summary = {
+        k: metrics[k]
+        for k in ("recall", "type_accuracy", "false_alarms_per_day", "median_lead_min")
+    }
+    print(json.dumps({"out": str(out), **summary}, indent=2))
+    return 0
