@@ -1,9 +1,10 @@
 """Per-type alert thresholds calibrated on validation wells to a false-alarm budget.
 
 The validation wells' decisions (class probabilities every stride, from a replay through the
-live path) are run through the same alert logic (``pipelines.live.alerting.step``) at every
-threshold of a grid; the false-alarm budget is shared by all types and spent where it
-catches the most accidents, or warns of them earliest (``calibrate_fast``).
+live path) are run through the live alert logic at every threshold of a grid (whole streams
+at once: ``pipelines.live.alerting.stream_alerts``, held equal to its ``step``); the
+false-alarm budget is shared by all types and spent where it catches the most accidents, or
+warns of them earliest (``calibrate_fast``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from pipelines.live.alerting import DEFAULT_HOLD_S, AlertPolicy, AlertState, step
+from pipelines.live.alerting import DEFAULT_HOLD_S, AlertPolicy, AlertState, step, stream_alerts
 from pipelines.live.streaming import Decision
 from pipelines.telemetry import Accident, Alert, ns_to_datetime
 from pipelines.training.evaluate import evaluate
@@ -57,45 +58,6 @@ def decision_arrays(
     return out
 
 
-def type_alert_times(
-    times_ns: np.ndarray,
-    p: np.ndarray,
-    allowed: np.ndarray,
-    threshold: float,
-    *,
-    k: int,
-    n: int,
-    cooldown_s: float,
-    hold_s: float = 0.0,
-) -> np.ndarray:
-    """Alert times of one type alone, vectorised: exactly what ``alerting.step`` raises when
-    every other type's threshold is out of reach (vote = p >= threshold in an allowed rig
-    state; k votes among the last n, held without a break for ``hold_s``; one alert per
-    episode within the cool-down)."""
-    vote = (p >= threshold) & allowed
-    if not vote.any():
-        return np.empty(0, dtype=np.int64)
-    csum = np.concatenate([[0], np.cumsum(vote)])
-    idx = np.arange(len(vote))
-    recent = csum[idx + 1] - csum[np.maximum(idx + 1 - n, 0)]
-    persist = recent >= k
-    ready = vote & persist
-    if hold_s:
-        starts = persist & ~np.concatenate([[False], persist[:-1]])
-        run_start = np.maximum.accumulate(np.where(starts, idx, 0))
-        ready &= times_ns - times_ns[run_start] >= hold_s * 1e9
-    holds = np.flatnonzero(ready)
-    fired: list[int] = []
-    last: int | None = None
-    cooldown_ns = cooldown_s * 1e9
-    for i in holds:
-        t = int(times_ns[i])
-        if last is None or t - last > cooldown_ns:
-            fired.append(t)
-        last = t
-    return np.array(fired, dtype=np.int64)
-
-
 def type_alerts(
     decisions: dict[str, tuple[np.ndarray, dict[str, np.ndarray], list[frozenset[str]]]],
     accident_type: str,
@@ -107,21 +69,21 @@ def type_alerts(
     hold_s: float = 0.0,
 ) -> list[Alert]:
     """The alerts of one type alone on every well of ``decisions`` (well -> times, class ->
-    scores, types gated out per decision), by ``type_alert_times``."""
+    scores, types gated out per decision): what the live alert logic raises when every other
+    type's threshold is out of reach (``alerting.stream_alerts``; the rig-state gating is in
+    the types gated out)."""
+    policy = AlertPolicy(
+        thresholds={accident_type: threshold},
+        k=k,
+        n=n,
+        cooldown_s=cooldown_s,
+        hold_s={accident_type: hold_s},
+    )
     alerts: list[Alert] = []
     for well_id, (times, probs, blocked) in decisions.items():
-        allowed = np.array([accident_type not in b for b in blocked], dtype=bool)
-        for t in type_alert_times(
-            times,
-            probs[accident_type],
-            allowed,
-            threshold,
-            k=k,
-            n=n,
-            cooldown_s=cooldown_s,
-            hold_s=hold_s,
-        ):
-            alerts.append(Alert(well_id, ns_to_datetime(int(t)), accident_type, 1.0))
+        scores = {accident_type: probs[accident_type]}
+        for i, _ in stream_alerts(policy, times, scores, blocked=blocked):
+            alerts.append(Alert(well_id, ns_to_datetime(int(times[i])), accident_type, 1.0))
     return alerts
 
 

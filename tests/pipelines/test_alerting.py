@@ -134,3 +134,89 @@ def test_a_model_carries_the_hold_times_its_detector_was_calibrated_with(small_m
     # a model from before hold times has the policy's default
     older = replace(small_model, meta={k: v for k, v in meta.items() if k != "hold_s"})
     assert model_policy(older, k=2, n=4, cooldown_s=60.0).hold_s == DEFAULT_HOLD_S
+
+
+# ------------------------------------------- the whole-stream alert logic equals ``step``
+
+RIG_STATES = ["rotary_drilling", "slide_drilling", "circulating", "trip_out", "connection"]
+STREAM_TYPES = ["kick", "washout", "bit_balling", "stuck_pipe"]
+
+
+def random_stream(rng, m: int):
+    """Decisions as a live stream has them: irregular times, scores on a coarse grid (ties
+    between types and scores exactly at a threshold), some NaN, rig states in runs and some
+    types gated out; the classes in a random order (which ``candidate`` breaks ties by)."""
+    import numpy as np
+
+    types = [str(t) for t in rng.permutation(STREAM_TYPES)[: rng.integers(1, 5)]]
+    classes = [str(c) for c in rng.permutation(["normal", *types])]
+    times = 1_700_000_000 * NS + np.cumsum(rng.integers(1, 25, m)) * NS
+    walk = np.cumsum(rng.normal(0, rng.uniform(0.02, 0.2), (len(classes), m)), axis=1) % 1.0
+    scores = np.round(walk * 20) / 20
+    scores[rng.random(scores.shape) < 0.01] = np.nan
+    probabilities = {c: scores[j] for j, c in enumerate(classes)}
+    rig = [RIG_STATES[i] for i in np.repeat(rng.integers(0, 5, m // 20 + 1), 20)[:m]]
+    blocked = [
+        frozenset(t for t in types if rng.random() < 0.05) if rng.random() < 0.5 else frozenset()
+        for _ in range(m)
+    ]
+    n = int(rng.integers(1, 7))
+    policy = AlertPolicy(
+        thresholds={
+            t: float(rng.choice([0.3, 0.5, 0.55, 0.8])) for t in types if rng.random() < 0.9
+        },
+        k=int(rng.integers(1, n + 1)),
+        n=n,
+        cooldown_s=float(rng.choice([0.0, 10.0, 60.0, 600.0])),
+        hold_s={t: float(rng.choice([0.0, 30.0, 120.0])) for t in types if rng.random() < 0.5},
+        default_threshold=float(rng.choice([0.5, 0.6])),
+    )
+    return policy, times, probabilities, rig, blocked
+
+
+def stepped(policy, times, probabilities, rig, blocked) -> list[tuple[int, str]]:
+    """``step`` decision by decision, as the live stream runs it."""
+    state = AlertState()
+    fired = []
+    for i, t in enumerate(times):
+        p = {c: float(v[i]) for c, v in probabilities.items()}
+        out = step(
+            state, policy, time_ns=int(t), probabilities=p, rig_state=rig[i], blocked=blocked[i]
+        )
+        if out is not None:
+            fired.append((i, out))
+    return fired
+
+
+def test_the_whole_stream_alert_logic_alerts_as_step_does_on_random_streams() -> None:
+    import numpy as np
+
+    from pipelines.live.alerting import stream_alerts
+
+    rng = np.random.default_rng(20260101)
+    alerts = 0
+    for case in range(400):
+        m = int(rng.choice([0, 1, 2, 7, 50, 400]))
+        policy, times, probabilities, rig, blocked = random_stream(rng, m)
+        expected = stepped(policy, times, probabilities, rig, blocked)
+        got = stream_alerts(policy, times, probabilities, blocked=blocked, rig_states=rig)
+        assert got == expected, f"case {case}: {policy}"
+        alerts += len(expected)
+    assert alerts > 1000  # the streams do alert, with every rule in play
+
+
+def test_without_rig_states_the_gating_is_that_of_the_gated_out_types() -> None:
+    """Calibration keeps no rig states: ``gated_out`` gives the gating with the types blocked."""
+    import numpy as np
+
+    from models.rigstate import RigState
+    from pipelines.live.alerting import gated_out, stream_alerts
+
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        policy, times, probabilities, _, _ = random_stream(rng, 600)
+        codes = np.repeat(rng.choice([1, 2, 5, 7, 8], 31), 20)[:600].astype(np.int8)
+        rig = [RigState(int(c)).label for c in codes]
+        blocked = gated_out(times, codes, np.arange(600), policy.gating, policy.steady_s)
+        expected = stepped(policy, times, probabilities, rig, blocked)
+        assert stream_alerts(policy, times, probabilities, blocked=blocked) == expected

@@ -1,5 +1,6 @@
-"""Training: channel dropout, grouped folds, the fast calibration path and robustness of the
-trained model to missing channels and coarse irregular sampling."""
+"""Training: channel dropout, grouped folds, labelling, precursor heads and robustness of the
+trained model to missing channels and coarse irregular sampling (calibration:
+test_calibrate.py)."""
 
 import math
 from datetime import timedelta
@@ -7,10 +8,8 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from pipelines.live.alerting import AlertPolicy, AlertState, step
 from pipelines.live.streaming import StreamEngine
 from pipelines.telemetry import TelemetryBatch, datetime_to_ns
-from pipelines.training.calibrate import type_alert_times
 from pipelines.training.train import channel_dropout, grouped_folds
 
 NS = 1_000_000_000
@@ -34,34 +33,6 @@ def test_channel_dropout_removes_half_the_channels_and_can_resample_to_about_5_s
     coarse = channel_dropout(batch, rng, share=0.5, resample=True)
     gaps = np.diff(coarse.times_ns) / NS
     assert 4.0 < gaps.mean() < 6.0 and gaps.min() >= 3 and gaps.max() <= 7
-
-
-@pytest.mark.parametrize("k,n,hold_s", [(1, 1, 0.0), (2, 3, 0.0), (3, 5, 0.0), (3, 5, 120.0)])
-def test_vectorised_alert_times_equal_the_alert_logic_step_by_step(
-    k: int, n: int, hold_s: float
-) -> None:
-    rng = np.random.default_rng(k)
-    m = 3000
-    times = (np.arange(m) * 10 * NS).astype(np.int64)
-    p = np.clip(np.cumsum(rng.normal(0, 0.08, m)) % 1.0, 0, 1)
-    allowed = rng.random(m) < 0.9
-    policy = AlertPolicy(
-        thresholds={"kick": 0.7},
-        k=k,
-        n=n,
-        cooldown_s=600.0,
-        gating={},
-        hold_s={"kick": hold_s},
-    )
-    state = AlertState()
-    expected = []
-    for i in range(m):
-        # A gated-out decision votes for nothing, as alerting.candidate does.
-        probs = {"normal": 1 - p[i], "kick": p[i] if allowed[i] else 0.0}
-        if step(state, policy, time_ns=int(times[i]), probabilities=probs, rig_state="x"):
-            expected.append(int(times[i]))
-    got = type_alert_times(times, p, allowed, 0.7, k=k, n=n, cooldown_s=600.0, hold_s=hold_s)
-    assert got.tolist() == expected and len(expected) > 3
 
 
 def _accident_contrast(model, batch: TelemetryBatch, accidents) -> tuple[float, float]:
@@ -251,176 +222,6 @@ def test_precursor_starts_and_crew_reactions_come_from_the_simulators_manifest(t
         assert acc.precursor_start == truth[(acc.well_id, acc.type, acc.start)].precursor_start
         # and when the crew noticed, where the simulator knows
         assert acc.noticed == truth[(acc.well_id, acc.type, acc.start)].noticed
-
-
-def test_alerts_are_counted_right_inside_their_types_window_and_wrong_inside_anothers() -> None:
-    from datetime import UTC, datetime
-
-    from pipelines.telemetry import Accident, Alert
-    from pipelines.training.calibrate import typed_alerts
-
-    t0 = datetime(2026, 1, 1, tzinfo=UTC)
-    accidents = [
-        Accident("W", "kick", t0 + timedelta(hours=5), t0 + timedelta(hours=6)),
-        Accident("W", "lost_circulation", t0 + timedelta(hours=12), t0 + timedelta(hours=13)),
-    ]
-    alerts = [
-        Alert("W", t0 + timedelta(hours=4), "kick", 0.9),  # 1 h before the kick: right
-        Alert("W", t0 + timedelta(hours=12, minutes=10), "kick", 0.9),  # in the losses: wrong
-        Alert("W", t0 + timedelta(hours=20), "kick", 0.9),  # outside both: a false alarm
-        Alert("V", t0 + timedelta(hours=5), "kick", 0.9),  # another well: a false alarm
-    ]
-    assert typed_alerts(alerts, accidents, "kick") == (1, 1)
-
-
-def test_the_false_alarm_budget_is_shared_and_spent_where_it_catches_most_accidents() -> None:
-    from datetime import UTC, datetime
-
-    from pipelines.telemetry import Accident
-    from pipelines.training.calibrate import calibrate_fast
-
-    t0 = datetime(2026, 1, 1, tzinfo=UTC)
-    step_ns = 30 * 1_000_000_000
-    times = datetime_to_ns(t0) + np.arange(20 * 2880) * step_ns  # 20 days, every 30 s
-    hours = (times - times[0]) / 3.6e12
-    p = {"kick": np.zeros(times.size), "washout": np.zeros(times.size)}
-    accidents = []
-
-    def bump(kind: str, at_h: float, value: float, accident: bool) -> None:
-        p[kind][(hours >= at_h) & (hours < at_h + 0.2)] = value
-        if accident:
-            start = t0 + timedelta(hours=at_h)
-            accidents.append(Accident("W", kind, start, start + timedelta(minutes=30)))
-
-    bump("kick", 24, 0.9, True)  # found at any threshold
-    bump("kick", 72, 0.5, True)  # the two weak kicks cost one false alarm ...
-    bump("kick", 120, 0.5, True)
-    bump("kick", 300, 0.55, False)  # ... this one
-    bump("washout", 48, 0.9, True)
-    bump("washout", 168, 0.45, True)  # the weak washout costs one false alarm too
-    bump("washout", 400, 0.5, False)
-    decisions = {"W": (times, p, [frozenset()] * times.size)}
-    monitored = {"W": (t0, t0 + timedelta(days=20))}
-
-    def calibrate(budget: float) -> dict[str, float]:
-        thresholds, _ = calibrate_fast(
-            decisions, accidents, monitored, ["kick", "washout"],
-            budget_per_day=budget, k=1, n=1, cooldown_s=1800.0,
-        )  # fmt: skip
-        return thresholds
-
-    # no false alarm allowed: both types above their normal bumps
-    assert calibrate(0.0) == {"kick": 0.575, "washout": 0.525}
-    # one false alarm in the ~19 days outside accident windows: spent on kick (2 accidents
-    # for it), not washout (1); of equal thresholds the highest
-    assert calibrate(0.06) == {"kick": 0.5, "washout": 0.525}
-    # two: both
-    assert calibrate(0.11) == {"kick": 0.5, "washout": 0.45}
-
-
-def test_a_type_alarming_at_every_threshold_starts_at_its_quietest_and_pays_from_the_budget() -> (
-    None
-):
-    from datetime import UTC, datetime
-
-    from pipelines.telemetry import Accident
-    from pipelines.training.calibrate import GRID, calibrate_fast
-
-    t0 = datetime(2026, 1, 1, tzinfo=UTC)
-    times = datetime_to_ns(t0) + np.arange(20 * 2880) * 30 * 1_000_000_000  # 20 days, 30 s
-    hours = (times - times[0]) / 3.6e12
-    p = {"kick": np.zeros(times.size), "washout": np.zeros(times.size)}
-    accidents = []
-    for kind, at_h, value, accident in [
-        ("kick", 24, 0.9995, True),
-        ("kick", 200, 0.997, False),  # normal windows scored near 1, as the paper's
-        ("kick", 300, 0.9995, False),  # detector does: no threshold is free of them
-        ("washout", 48, 0.9, True),
-        ("washout", 168, 0.45, True),  # the weak washout costs one false alarm
-        ("washout", 400, 0.5, False),
-    ]:
-        p[kind][(hours >= at_h) & (hours < at_h + 0.2)] = value
-        if accident:
-            start = t0 + timedelta(hours=at_h)
-            accidents.append(Accident("W", kind, start, start + timedelta(minutes=30)))
-    decisions = {"W": (times, p, [frozenset()] * times.size)}
-    monitored = {"W": (t0, t0 + timedelta(days=20))}
-
-    def calibrate(budget: float) -> tuple[dict[str, float], int]:
-        thresholds, alerts = calibrate_fast(
-            decisions, accidents, monitored, ["kick", "washout"],
-            budget_per_day=budget, k=1, n=1, cooldown_s=1800.0,
-        )  # fmt: skip
-        return thresholds, len(alerts)
-
-    assert GRID[-3:] == (0.995, 0.998, 0.999)
-    # the one false alarm of the budget pays for the kick's quietest threshold, none is left
-    # for the weak washout; the kick's alerts are among those the thresholds raise
-    assert calibrate(0.06) == ({"kick": 0.998, "washout": 0.525}, 3)
-    # two: the washout's too
-    assert calibrate(0.11) == ({"kick": 0.998, "washout": 0.45}, 5)
-
-
-def test_the_false_alarm_budget_buys_earlier_warnings_when_every_accident_is_caught() -> None:
-    from datetime import UTC, datetime
-
-    from pipelines.telemetry import Accident
-    from pipelines.training.calibrate import calibrate_fast
-
-    t0 = datetime(2026, 1, 1, tzinfo=UTC)
-    times = datetime_to_ns(t0) + np.arange(20 * 2880) * 30 * 1_000_000_000  # 20 days, 30 s
-    hours = (times - times[0]) / 3.6e12
-    p = np.zeros(times.size)
-    p[(hours >= 23.8) & (hours < 24.0)] = 0.5  # the precursor: 12 min before the start
-    p[(hours >= 24.0) & (hours < 24.5)] = 0.9  # the kick itself
-    p[(hours >= 300.0) & (hours < 300.1)] = 0.55  # a normal look-alike
-    start = t0 + timedelta(hours=24)
-    accidents = [Accident("W", "kick", start, start + timedelta(minutes=30))]
-    decisions = {"W": (times, {"kick": p}, [frozenset()] * times.size)}
-    monitored = {"W": (t0, t0 + timedelta(days=20))}
-
-    def calibrate(budget: float, early_weight: float) -> float:
-        thresholds, _ = calibrate_fast(
-            decisions, accidents, monitored, ["kick"], budget_per_day=budget,
-            k=1, n=1, cooldown_s=1800.0, early_weight=early_weight,
-        )  # fmt: skip
-        return thresholds["kick"]
-
-    assert calibrate(0.0, 0.5) == 0.575  # no false alarm to spend: alerts at the start
-    assert calibrate(0.06, 0.5) == 0.5  # one: spent on the warning 12 min ahead
-    assert calibrate(0.06, 0.0) == 0.575  # unless earliness is worth nothing
-
-
-def test_the_budget_also_buys_a_warning_before_the_crew_noticed_where_that_is_known() -> None:
-    from dataclasses import replace
-    from datetime import UTC, datetime
-
-    from pipelines.telemetry import Accident
-    from pipelines.training.calibrate import calibrate_fast
-
-    t0 = datetime(2026, 1, 1, tzinfo=UTC)
-    times = datetime_to_ns(t0) + np.arange(20 * 2880) * 30 * 1_000_000_000  # 20 days, 30 s
-    hours = (times - times[0]) / 3.6e12
-    p = np.zeros(times.size)
-    start = t0 + timedelta(hours=24)
-    p[(hours >= 24.02) & (hours < 24.1)] = 0.5  # the influx, from 1 min after the start
-    p[(hours >= 24.1) & (hours < 24.5)] = 0.9  # the flow check the crew began 4 min after
-    p[(hours >= 300.0) & (hours < 300.1)] = 0.55  # a normal look-alike
-    kick = Accident("W", "kick", start, start + timedelta(minutes=30))
-    decisions = {"W": (times, {"kick": p}, [frozenset()] * times.size)}
-    monitored = {"W": (t0, t0 + timedelta(days=20))}
-
-    def calibrate(accident: Accident) -> float:
-        thresholds, _ = calibrate_fast(
-            decisions, [accident], monitored, ["kick"], budget_per_day=0.06,
-            k=1, n=1, cooldown_s=1800.0,
-        )  # fmt: skip
-        return thresholds["kick"]
-
-    # without the crew's reaction time a warning 1 min after the start is worth nothing more
-    assert calibrate(kick) == 0.575
-    # with it, the warning 3 min before the crew noticed is worth the one false alarm
-    assert calibrate(replace(kick, noticed=start + timedelta(minutes=4))) == 0.5
 
 
 def test_a_model_of_two_members_holds_both_boosters_averaged_and_predicts_like_xgboost(
