@@ -223,9 +223,9 @@ def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     """
     import subprocess
     import sys
-    import time
 
     import httpx
+    from factories import wait_until
 
     home = tmp_path_factory.mktemp("live_server")
     port = _free_port()
@@ -263,24 +263,26 @@ def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
                 proc.kill()
                 proc.wait(timeout=5)
 
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    status: object = "no answer"
-    while True:
+    last: list[object] = ["no answer"]
+
+    def ready() -> bool:
         if proc.poll() is not None:
             pytest.fail(f"live server exited with {proc.returncode} before ready\n{log_text()}")
         try:
-            status = httpx.get(f"{base_url}/ready", timeout=2.0).status_code
+            last[0] = httpx.get(f"{base_url}/ready", timeout=2.0).status_code
         except httpx.HTTPError as exc:
-            status = repr(exc)
-        if status == 200:
-            break
-        if time.monotonic() > deadline:
-            stop()
-            pytest.fail(
-                f"live server not ready within {READY_TIMEOUT_S:.0f} s (last: {status})\n"
-                f"{log_text()}"
-            )
-        time.sleep(0.2)
+            last[0] = repr(exc)
+        return last[0] == 200
+
+    try:
+        wait_until(
+            ready,
+            timeout_s=READY_TIMEOUT_S,
+            what=lambda: f"live server not ready (last answer: {last[0]})\n{log_text()}",
+        )
+    except BaseException:  # pytest.fail, or an interrupt: no server left behind
+        stop()
+        raise
     try:
         yield base_url
     finally:

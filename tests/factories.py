@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import numpy as np
@@ -187,15 +187,40 @@ def fmt_utc(iso: str) -> str:
     return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-VOLVE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "volve"
-"""The real Volve WITSML logs beside the brief (``../shared/data/volve``)."""
+VOLVE = Path(__file__).resolve().parent / "data" / "volve"
+"""Real Volve WITSML logs, copied into the repository (licence: ``tests/data/volve/README.md``)."""
 
 
 def volve_file(name: str) -> Path:
-    """A Volve file; its absence fails the test under CI=true and skips it elsewhere."""
+    """A Volve file of ``tests/data/volve``; a missing one fails the test (never skips it)."""
     path = VOLVE / name
-    if not path.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{path} is missing")
-        pytest.skip(f"{path} is missing")
+    assert path.is_file(), f"{path} is missing: the tests read the Volve logs from tests/data/volve"
     return path
+
+
+T = TypeVar("T")
+
+
+def wait_until(
+    condition: Callable[[], T],
+    *,
+    timeout_s: float,
+    what: str | Callable[[], str],
+    every_s: float = 0.2,
+) -> T:
+    """Poll ``condition`` until it returns something truthy; returns that value.
+
+    For waits on another process that offers nothing to wait on but its answers. Past
+    ``timeout_s`` the test fails with ``what`` (text, or a function giving it: read only
+    then, e.g. a server log) and the last value seen, so a hang fails instead of stalling
+    the run. ``condition`` may itself fail the test early (a process that died).
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            message = what() if callable(what) else what
+            pytest.fail(f"{message}: not within {timeout_s:g} s (last: {value!r})")
+        time.sleep(every_s)

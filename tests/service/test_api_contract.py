@@ -552,9 +552,13 @@ def test_the_cases_come_from_the_openapi_document_the_app_serves(
     # every operation with a path parameter or a body has cases (query parameters have
     # cases when their schema constrains them: a free string filter cannot be malformed)
     covered = {(c.method, c.path) for c in PATH_CASES + BODY_CASES}
-    for method, path, op in operations():
-        if "{" in path or op.get("requestBody"):
-            assert (method, path) in covered, f"{method} {path} has no malformed-request case"
+    malformable = {
+        (method, path) for method, path, op in operations() if "{" in path or op.get("requestBody")
+    }
+    assert malformable, "the OpenAPI document lists no operation with a path parameter or body"
+    assert not malformable - covered, (
+        f"no malformed-request case for {sorted(malformable - covered)}"
+    )
     # every placeholder has a real value
     for method, path, _ in operations():
         for name in re.findall(r"\{(\w+)\}", path):

@@ -18,7 +18,7 @@ from pipelines.formats.aliases import (
     map_curves,
 )
 from pipelines.formats.files import FileFormatError
-from pipelines.formats.units import UnitError, conversion, convert, unscaled_reason
+from pipelines.formats.units import UnitError, conversion, convert, is_unit, unscaled_reason
 
 # (declared unit, channel, value, expected value in the internal unit)
 CASES = [
@@ -27,6 +27,28 @@ CASES = [
     ("klbf", "HKLA", 100.0, 444.82216152605),
     ("lbf", "WOBA", 1000.0, 4.4482216152605),
     ("kkgf", "HKLA", 100.0, 980.665),
+    # 1 tonne-force = 1000 kg x 9.80665 m/s² (standard gravity) = 9.80665 kN
+    ("kkgf", "HKLA", 105.9763008, 1039.27249024032),
+    ("tf", "HKLA", 1.0, 9.80665),
+    ("t", "HKLA", 1.0, 9.80665),
+    ("tonne", "WOBA", 2.0, 19.6133),
+    ("tonne-force", "HKLA", 1.0, 9.80665),
+    ("kgf", "WOBA", 1000.0, 9.80665),
+    ("daN", "HKLA", 1000.0, 10.0),
+    ("kdaN", "HKLA", 10.0, 100.0),
+    ("1000 lbf", "HKLA", 1.0, 4.4482216152605),
+    ("kN m", "TQA", 12.5, 12.5),
+    ("ft.lbs", "TQA", 1.0, 0.0013558179483314),
+    ("ft.klbf", "TQA", 1.0, 1.3558179483314),
+    ("kgf/cm2", "SPPA", 1.0, 98.0665),
+    ("kg/cm2", "SPPA", 1.0, 98.0665),
+    ("mbar", "SPPA", 1000.0, 100.0),
+    ("r/min", "RPMA", 60.0, 60.0),
+    ("bbls", "TVA", 1.0, 0.158987294928),
+    ("L", "TVA", 1000.0, 1.0),
+    ("ppm", "GASA", 10000.0, 1.0),
+    ("m/hr", "ROPA", 10.0, 10.0),
+    ("ft/hr", "ROPA", 10.0, 3.048),
     ("N.m", "TQA", 32595.0, 32.595),
     ("kN.m", "TQA", 12.5, 12.5),
     ("ft.lbf", "TQA", 10000.0, 13.558179483314),
@@ -89,6 +111,32 @@ def test_declared_units_convert_to_the_internal_unit(
 def test_oilfield_spellings_are_case_insensitive(unit: str, reference: str, channel: str) -> None:
     value = np.array([2.0])
     assert convert(value, unit, channel)[0] == convert(value, reference, channel)[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "bare", "expected"),
+    [
+        ("kkgf", True, True),
+        ("kN.m", True, True),
+        ("L/min", True, True),
+        ("%", True, True),
+        ("m3", True, True),
+        ("kg/m3", True, True),  # not in the table, but a compound pint reads
+        ("Euc", True, True),
+        ("In", True, False),  # pint's inch: a word of "Flow In" at the end of a header
+        ("Bit", True, False),
+        ("1", True, False),  # "Pit 1"
+        ("in", False, True),  # in brackets, anything pint reads as a unit
+        ("degC", False, True),
+        ("2", False, False),  # a number is not a unit
+        ("TVD", False, False),
+        ("zorks", False, False),
+        ("code", False, True),
+        ("code", True, False),
+    ],
+)
+def test_is_unit_tells_units_from_header_words(text: str, bare: bool, expected: bool) -> None:
+    assert is_unit(text, bare=bare) is expected
 
 
 def test_factors_are_clean_decimals() -> None:

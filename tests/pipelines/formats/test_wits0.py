@@ -186,9 +186,15 @@ def frame_bytes(i: int, hookload: float, well: str | None) -> bytes:
 def test_listener_two_rigs_one_sending_garbage(caplog: pytest.LogCaptureFixture) -> None:
     received: list[tuple[str, TelemetryBatch]] = []
     peers: list[tuple[str, int]] = []
+    all_flushed = asyncio.Event()  # both rigs' 10 samples passed on
+
+    def samples() -> int:
+        return sum(len(b) for _, b in received)
 
     async def on_batch(well: str, batch: TelemetryBatch) -> None:
         received.append((well, batch))
+        if samples() >= 20:
+            all_flushed.set()
 
     def well_for_peer(host: str, port: int) -> str | None:
         peers.append((host, port))
@@ -225,13 +231,13 @@ def test_listener_two_rigs_one_sending_garbage(caplog: pytest.LogCaptureFixture)
         )
         async with server:
             await asyncio.gather(rig_a(server.port), rig_b(server.port))
-            for _ in range(200):  # until both rigs' 10 samples have been flushed
-                if sum(len(b) for _, b in received) >= 20:
-                    break
-                await asyncio.sleep(0.01)
+            await all_flushed.wait()
 
     with caplog.at_level(logging.WARNING, logger="pipelines.formats.wits0"):
-        asyncio.run(asyncio.wait_for(main(), timeout=10))
+        try:
+            asyncio.run(asyncio.wait_for(main(), timeout=10))
+        except TimeoutError:
+            pytest.fail(f"{samples()} of the 20 samples sent were passed on within 10 s")
 
     assert len(peers) == 2
     assert {well for well, _ in received} == {"RIG-A", "RIG-B"}
@@ -252,9 +258,11 @@ def test_callback_errors_are_logged_and_do_not_stop_the_listener(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     calls: list[str] = []
+    called = [asyncio.Event(), asyncio.Event()]  # on_batch's first and second call
 
     def on_batch(well: str, batch: TelemetryBatch) -> None:  # a plain function works too
         calls.append(well)
+        called[len(calls) - 1].set()
         if len(calls) == 1:
             raise RuntimeError("store is down")
 
@@ -269,14 +277,15 @@ def test_callback_errors_are_logged_and_do_not_stop_the_listener(
         server = await serve_wits0("127.0.0.1", 0, on_batch, flush_seconds=0.02)
         async with server:
             await send(server.port, 0)
-            while not calls:
-                await asyncio.sleep(0.01)
-            await send(server.port, 1)
-            while len(calls) < 2:
-                await asyncio.sleep(0.01)
+            await called[0].wait()
+            await send(server.port, 1)  # after the failed call: the listener still serves
+            await called[1].wait()
 
     with caplog.at_level(logging.ERROR, logger="pipelines.formats.wits0"):
-        asyncio.run(asyncio.wait_for(main(), timeout=10))
+        try:
+            asyncio.run(asyncio.wait_for(main(), timeout=10))
+        except TimeoutError:
+            pytest.fail(f"on_batch was called {len(calls)} times of 2 within 10 s")
     assert calls == ["W1", "W1"] and "store is down" in caplog.text
 
 

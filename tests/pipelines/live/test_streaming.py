@@ -67,6 +67,7 @@ def test_every_alert_carries_its_five_nearest_analogues(small_model, sim_wells) 
         )
 
 
+@pytest.mark.slow  # scores a whole simulated well twice with the pairwise detector
 def test_the_analogue_detector_decides_by_pairwise_similarity_to_past_accidents(
     small_model, sim_wells
 ) -> None:
