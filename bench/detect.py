@@ -25,6 +25,7 @@ import numpy as np
 
 from models.artifact import BUNDLED_DIR, load_model
 from models.features import decision_ends, features_at
+from models.signs import SPAN_S, sign_rows
 from pipelines.live.streaming import StreamEngine, WellState
 from pipelines.simulate import simulate_fleet
 from pipelines.telemetry import TelemetryBatch
@@ -42,7 +43,7 @@ def main() -> int:
     spec = model.spec
     well = simulate_fleet(1, hours=4, seed=99)[0]
     batch = TelemetryBatch.from_frame(well.frame)
-    keep = int((spec.max_window + 60) * NS)
+    keep = int((max(spec.max_window, SPAN_S) + 60) * NS)
     ends = decision_ends(batch.times_ns, model.stride_seconds)
     warm = ends[batch.times_ns[ends] <= batch.times_ns[0] + keep]
     ends = ends[batch.times_ns[ends] > batch.times_ns[0] + keep][: args.decisions]
@@ -56,7 +57,11 @@ def main() -> int:
 
     update(int(warm[-1]))
     assert state.prepared is not None  # warm up: compiled kernels loaded, trees packed
-    model.scores(features_at(state.prepared, np.array([state.times_ns.size - 1]), spec))
+    warm_end = np.array([state.times_ns.size - 1])
+    model.scores(
+        features_at(state.prepared, warm_end, spec),
+        sign_rows(state.times_ns, state.channels, warm_end),
+    )
     feat_s, prep_s, model_s, xgb_s, search_s = [], [], [], [], []
     rows = []
     for end in ends:
@@ -64,9 +69,16 @@ def main() -> int:
         update(int(end))
         prepared = time.perf_counter()
         assert state.prepared is not None
-        row = features_at(state.prepared, np.array([state.times_ns.size - 1]), spec)
+        last = np.array([state.times_ns.size - 1])
+        row = features_at(state.prepared, last, spec)
+        # the field detector's signs, from the same rolling buffer, as the live path does
+        signs = (
+            sign_rows(state.times_ns, state.channels, last)
+            if model.field_detector is not None
+            else None
+        )
         t1 = time.perf_counter()
-        model.scores(row)
+        model.scores(row, signs)
         t2 = time.perf_counter()
         feat_s.append(t1 - t0)
         prep_s.append(prepared - t0)
@@ -81,6 +93,8 @@ def main() -> int:
         xgb_s.append(t1 - t0)
         search_s.append(time.perf_counter() - t1)
     heads = ", ".join(sorted(model.heads)) or "none"
+    field = model.field_detector
+    print(f"field detector: {', '.join(field.types) if field else 'none'} (signs in features)")
     print(
         f"model {model.version}: {len(spec.names())} features, windows {spec.windows} s, "
         f"precursor heads: {heads}"

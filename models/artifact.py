@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -29,17 +30,21 @@ import xgboost as xgb
 
 from models.analogues import JSON_FILE, NPZ_FILE, SNIPPETS_FILE, AnalogueDB, gain_weights
 from models.features import FeatureSpec
+from models.field import FIELD_FILE, FieldDetector
 from models.metadata import (
     FORMAT,
     META_FILE,
     MODEL_FILE,
     NORMAL,
     AnalogueFiles,
+    FieldMeta,
+    FieldType,
     FileDigest,
     ModelError,
     ModelMetadata,
 )
 from models.pairwise import PAIR_FILE, PairwiseDetector
+from models.signs import NAMES as SIGN_NAMES
 from models.trees import TreeEnsemble
 
 __all__ = [
@@ -111,6 +116,8 @@ class ModelArtifact:
     analogue_weights: np.ndarray | None = None
     # precursor heads by accident type (see the module docstring), used by the classifier
     heads: dict[str, xgb.Booster] = field(default_factory=dict)
+    # the field detector over transferable signs (models.field), if the model carries one
+    field_detector: FieldDetector | None = None
     _trees: dict[str, TreeEnsemble] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -157,12 +164,18 @@ class ModelArtifact:
             raise ModelError(f"model {self.version} has no pairwise (analogue) detector")
         return replace(self, meta={**self.meta, "detector": detector})
 
-    def scores(self, rows: np.ndarray) -> np.ndarray:
+    def scores(self, rows: np.ndarray, signs: np.ndarray | None = None) -> np.ndarray:
         """Per-class scores (rows x classes) of the selected detector: the classifier's
-        probabilities, or the pairwise detector's analogue similarity per type."""
+        probabilities, or the pairwise detector's analogue similarity per type; with the
+        decisions' ``signs`` (``models.signs.sign_rows``), the field detector decides the
+        types it knows (``models.field``)."""
         if self.detector == "analogue" and self.pairwise is not None and self.analogues is not None:
-            return self.pairwise.scores(rows, self.analogues)
-        return combine_heads(self.predict_proba(rows), self.classes, self.head_scores(rows))
+            out = self.pairwise.scores(rows, self.analogues)
+        else:
+            out = combine_heads(self.predict_proba(rows), self.classes, self.head_scores(rows))
+        if self.field_detector is not None and signs is not None:
+            out = self.field_detector.combine(out, self.classes, self.thresholds, signs)
+        return out
 
     def search(self, row: np.ndarray, top: int = 5) -> list[dict[str, Any]]:
         """The alert's evidence: the ``top`` most similar stored windows, by the pairwise
@@ -233,6 +246,7 @@ def save_model(
     analogues: AnalogueDB | None = None,
     pairwise: xgb.Booster | None = None,
     heads: dict[str, xgb.Booster] | None = None,
+    field_detector: FieldDetector | None = None,
 ) -> Path:
     """Write model.ubj + metadata.json (with sha256) into out_dir; returns out_dir.
 
@@ -276,6 +290,7 @@ def save_model(
             head.save_model(str(head_path))
             digests[accident_type] = FileDigest(file=head_path.name, sha256=sha256_of(head_path))
         metadata.heads = digests
+    _save_field(out_dir, metadata, field_detector)
     if metadata.format is None:
         metadata.format = FORMAT
     if metadata.created_at is None:
@@ -284,6 +299,52 @@ def save_model(
     metadata.sha256 = sha256_of(model_path)
     metadata.save(out_dir)
     log.info("saved model %s to %s", metadata.version, out_dir)
+    return out_dir
+
+
+def _save_field(out_dir: Path, metadata: ModelMetadata, detector: FieldDetector | None) -> None:
+    """The field detector's boosters beside the model, their digests and thresholds in the
+    metadata (a model without one loses any stale files and key)."""
+    for stale in out_dir.glob(FIELD_FILE.format(type="*")):
+        stale.unlink()
+    if detector is None:
+        metadata.unset("field")
+        return
+    training = metadata.field.training if metadata.field is not None else {}
+    types = {}
+    for accident_type, booster in sorted(detector.boosters.items()):
+        path = out_dir / FIELD_FILE.format(type=accident_type)
+        booster.save_model(str(path))
+        types[accident_type] = FieldType(
+            file=path.name,
+            sha256=sha256_of(path),
+            threshold=float(detector.thresholds.get(accident_type, 1.0)),
+        )
+    metadata.field = FieldMeta(signs=list(SIGN_NAMES), types=types, training=training)
+
+
+def attach_field(
+    model: ModelArtifact,
+    detector: FieldDetector,
+    out_dir: Path,
+    *,
+    version: str,
+    training: dict[str, Any],
+) -> Path:
+    """A copy of ``model`` carrying ``detector``: the same trees and analogues (files copied
+    as they are), a new version; returns out_dir."""
+    metadata = model.metadata.model_copy(deep=True)
+    metadata.version = version
+    metadata.created_at = datetime.now(UTC).isoformat()
+    metadata.field = FieldMeta(signs=list(SIGN_NAMES), types={}, training=training)
+    if model.path.resolve() != out_dir.resolve():
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for path in model.path.iterdir():
+            if path.is_file() and path.name != META_FILE:
+                shutil.copy2(path, out_dir / path.name)
+    _save_field(out_dir, metadata, detector)
+    metadata.save(out_dir)
+    log.info("model %s: field detector for %s", version, ", ".join(detector.types))
     return out_dir
 
 
@@ -331,6 +392,17 @@ def load_model(model_dir: Path) -> ModelArtifact:
         if not (model_dir / info.file).exists():
             raise ModelError(f"{model_dir / info.file}: precursor head file missing")
         heads[accident_type] = _load_booster(model_dir / info.file, info.sha256)
+    field_detector = None
+    if metadata.field is not None:
+        if list(metadata.field.signs) != list(SIGN_NAMES):
+            raise ModelError(f"{meta_path}: the field detector's signs are not this version's")
+        boosters, thresholds = {}, {}
+        for accident_type, kind in metadata.field.types.items():
+            if not (model_dir / kind.file).exists():
+                raise ModelError(f"{model_dir / kind.file}: field detector file missing")
+            boosters[accident_type] = _load_booster(model_dir / kind.file, kind.sha256)
+            thresholds[accident_type] = kind.threshold
+        field_detector = FieldDetector(boosters, thresholds)
     if metadata.detector == "analogue" and pairwise is None:
         raise ModelError(f"{meta_path}: detector 'analogue' needs its pairwise model and analogues")
     return ModelArtifact(
@@ -342,6 +414,7 @@ def load_model(model_dir: Path) -> ModelArtifact:
         pairwise=pairwise,
         analogue_weights=weights,
         heads=heads,
+        field_detector=field_detector,
     )
 
 

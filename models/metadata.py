@@ -97,6 +97,22 @@ def _suffix(detector: str) -> str:
     return "" if detector == "classifier" else f"_{detector}"
 
 
+class FieldType(_Open):
+    """One accident type of the field detector (``models.field``): its booster and threshold."""
+
+    file: str
+    sha256: str
+    threshold: float
+
+
+class FieldMeta(_Open):
+    """The field detector: per-type boosters over the signs of ``models.signs``."""
+
+    signs: list[str]
+    types: dict[str, FieldType]
+    training: dict[str, Any] = {}
+
+
 class ModelMetadata(_Open):
     """The contents of a model's ``metadata.json`` (see ``models.artifact``)."""
 
@@ -117,6 +133,7 @@ class ModelMetadata(_Open):
     calibration_analogue: Calibration | None = None
     analogues: AnalogueFiles | None = None
     heads: dict[str, FileDigest] | None = None
+    field: FieldMeta | None = None
     created_at: str | None = None
     model_file: str = MODEL_FILE
     sha256: str | None = None
@@ -127,6 +144,9 @@ class ModelMetadata(_Open):
         for accident_type in self.heads or {}:
             if accident_type not in self.classes or accident_type == NORMAL:
                 raise ModelError(f"{source}: precursor head {accident_type!r} is not a class")
+        for accident_type in self.field.types if self.field else {}:
+            if accident_type not in self.classes or accident_type == NORMAL:
+                raise ModelError(f"{source}: field detector type {accident_type!r} is not a class")
 
     def unset(self, *names: str) -> None:
         """Leave these keys out of the written file, as if it never had them."""

@@ -110,6 +110,7 @@ class Ingestor:
                         rig_state=event.rig_state,
                         model_version=event.model_version,
                         contributions=event.contributions,
+                        evidence=event.evidence,
                         analogues=event.analogues,
                     )
                 )

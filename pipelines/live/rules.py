@@ -118,3 +118,22 @@ def rule_decisions(batch: TelemetryBatch, stride_s: float = 10.0) -> list[Decisi
         rig = RigState(int(prepared.states[end])).label
         out.append(Decision(int(batch.times_ns[end]), probabilities, rig))
     return out
+
+
+def totalizer_decisions(
+    batch: TelemetryBatch, stride_s: float = 10.0, *, gain_m3: float = 1.0
+) -> list[Decision]:
+    """The pit-volume totalizer alarm rigs already have: a kick when the active pit gained
+    ``gain_m3`` in 10 minutes (its last minute against the minute 10 minutes before, the
+    ``pit_d10`` sign). It catches kicks, and every pit transfer too."""
+    from models.signs import SIGNS, sign_rows
+
+    ends = decision_ends(batch.times_ns, stride_s)
+    gains = sign_rows(batch.times_ns, batch.channels, ends)[:, SIGNS.index("pit_d10")]
+    out = []
+    for end, gain in zip(ends, gains, strict=True):
+        fired = bool(np.isfinite(gain) and gain >= gain_m3)
+        probabilities = {NORMAL: 0.0 if fired else 1.0}
+        probabilities.update({t: 1.0 if fired and t == "kick" else 0.0 for t in ACCIDENT_TYPES})
+        out.append(Decision(int(batch.times_ns[end]), probabilities, "unknown"))
+    return out

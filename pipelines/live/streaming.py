@@ -28,6 +28,7 @@ from models.features import (
     prepare,
 )
 from models.rigstate import RigState
+from models.signs import SPAN_S, describe, sign_rows
 from pipelines.live.alerting import AlertState, gated_out, model_policy, step
 from pipelines.telemetry import TelemetryBatch, chunks, ns_to_datetime
 
@@ -47,6 +48,7 @@ class AlertEvent:
     model_version: str
     contributions: list[dict]
     analogues: list[dict] = field(default_factory=list)  # nearest past windows, nearest first
+    evidence: list[str] = field(default_factory=list)  # the physical signs present, in words
 
     @property
     def time(self) -> datetime:
@@ -207,12 +209,19 @@ class StreamEngine:
             if len(batch) == 0:
                 return FeedResult(0, late, [], [], state.rig_state, last)
             spec = model.spec
-            prepared = state.add(batch, spec, int((spec.max_window + PIECE_S) * NS))
+            # the buffer covers the longest window and the signs' span before every decision
+            keep_s = max(spec.max_window, SPAN_S if model.field_detector is not None else 0.0)
+            prepared = state.add(batch, spec, int((keep_s + PIECE_S) * NS))
             ends = decision_ends(state.times_ns, self.stride_s, after_ns=state.last_decided_ns)
             if ends.size == 0:
                 return FeedResult(len(batch), late, [], [], state.rig_state, state.last_time_ns)
             rows = features_at(prepared, ends, spec)
-            probs = model.scores(rows)
+            signs = (
+                sign_rows(state.times_ns, state.channels, ends)
+                if model.field_detector is not None
+                else None
+            )
+            probs = model.scores(rows, signs)
             blocked = gated_out(
                 state.times_ns, prepared.states, ends, policy.gating, policy.steady_s
             )
@@ -245,6 +254,7 @@ class StreamEngine:
                             model_version=model.version,
                             contributions=model.contributions(rows[i], classes.index(fired)),
                             analogues=found,
+                            evidence=describe(signs[i]) if signs is not None else [],
                         )
                     )
             state.last_decided_ns = int(state.times_ns[ends[-1]])

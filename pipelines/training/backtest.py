@@ -448,3 +448,41 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+# --------------------------------------------------------------------------- real wells
+
+
+def real_metrics(
+    model: ModelArtifact,
+    wells: dict[str, TelemetryBatch],
+    accidents: list[Accident],
+    *,
+    k: int = 3,
+    n: int = 5,
+    cooldown_s: float = 1800.0,
+) -> tuple[dict[str, Any], BacktestResult]:
+    """Per-event metrics of labelled real wells for the model (replayed through the live
+    path), the rule baseline and the pit-volume totalizer alarm (1 m³ in 10 min, at once),
+    each over the same wells; and the model's backtest."""
+    from models.channels import ACCIDENT_TYPES
+    from pipelines.live.alerting import AlertPolicy
+    from pipelines.live.rules import rule_decisions, totalizer_decisions
+    from pipelines.training.calibrate import alerts_from_decisions
+
+    result = backtest(model, wells, accidents, k=k, n=n, cooldown_s=cooldown_s)
+    cooldown = timedelta(seconds=cooldown_s)
+    own = [a for a in accidents if a.well_id in result.monitored]
+    out: dict[str, Any] = {model.version: result.metrics}
+    floors = {
+        "rule baseline": (rule_decisions, k, n),
+        "pit totalizer": (totalizer_decisions, 1, 1),
+    }
+    for name, (decide, fk, fn) in floors.items():
+        policy = AlertPolicy(
+            thresholds=dict.fromkeys(ACCIDENT_TYPES, 0.5), k=fk, n=fn, cooldown_s=cooldown_s
+        )
+        decisions = {w: decide(b) for w, b in wells.items() if len(b)}
+        alerts = alerts_from_decisions(decisions, policy)
+        out[name] = evaluate(alerts, own, result.monitored, cooldown=cooldown)
+    return out, result

@@ -56,6 +56,7 @@ ALERT_EXAMPLE: dict[str, Any] = {
         }
     ],
     "contributions": [{"feature": "HKLA__slope", "value": 1.8}],
+    "evidence": ["pit +1.8 m³ in 10 min, steadily", "gas ×3.2 its quiet level"],
     "audit": [
         {"at": "2026-11-24T10:15:02Z", "who": "driller", "action": "acknowledged", "comment": None},
         {"at": "2026-11-24T10:21:40Z", "who": "dsv", "action": "confirmed", "comment": "jarred"},
@@ -88,6 +89,9 @@ class AlertOut(BaseModel):
     model_version: str | None
     analogues: list[Any]
     contributions: list[Any]
+    evidence: list[str] = Field(
+        default_factory=list, description="the physical signs present, in words"
+    )
     audit: list[AuditEntry] = Field(description="who did what and when, oldest first")
     created_at: datetime
     updated_at: datetime

@@ -11,6 +11,8 @@ from service.settings import get_settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from pipelines.telemetry import Accident, TelemetryBatch
+
     # what build_parser hands each command module to add its commands to
     Commands = argparse._SubParsersAction[argparse.ArgumentParser]
 
@@ -40,3 +42,38 @@ def open_db() -> Engine:
     engine = make_engine(settings.sqlalchemy_url)
     migrate(engine)
     return engine
+
+
+class UsageError(ValueError):
+    """A command's options name something that is not there (exit 2, message on stderr)."""
+
+
+def labelled_wells(
+    wells: str | None, data: str | None
+) -> tuple[dict[str, TelemetryBatch], list[Accident], Engine | None]:
+    """The wells of ``--wells W1,W2`` (imported: telemetry and recorded accidents, from the
+    database, also returned) or of ``--data DIR`` (well files + accidents.csv)."""
+    from pathlib import Path
+
+    from pipelines.formats.files import FileFormatError, read_dataset
+    from service.history import read_wells, unknown_wells
+
+    if wells:
+        wanted = [w.strip() for w in wells.split(",") if w.strip()]
+        db = open_db()
+        unknown = unknown_wells(db, wanted)
+        if unknown:
+            raise UsageError(
+                f"--wells: no stored well {', '.join(unknown)} (drillwatch import first)"
+            )
+        found, accidents = read_wells(db, wanted)
+        return found, accidents, db
+    if not data or not Path(data).is_dir():
+        raise UsageError(f"--data {data} is not a directory of well files")
+    try:
+        found, accidents = read_dataset(Path(data))
+    except FileFormatError as exc:
+        raise UsageError(str(exc)) from None
+    if not found:
+        raise UsageError(f"--data {data}: no well files")
+    return found, accidents, None

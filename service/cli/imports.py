@@ -33,7 +33,8 @@ def add_import(commands: Commands) -> None:
     )
     q.add_argument(
         "--well",
-        help="well id to store it under (default: the well named in a WITSML/LAS/WITS0 file)",
+        help="well id to store it under (default: the well named in a WITSML/LAS/WITS0 file, "
+        "the file's name for CSV/Parquet)",
     )
     q.add_argument(
         "--units",
@@ -50,6 +51,39 @@ def add_import(commands: Commands) -> None:
         "it has. Several logs of one well merge: values are added to samples already stored "
         "at the same times, and a log with other values of a stored channel is refused, "
         "naming the channels to leave out",
+    )
+    q.add_argument(
+        "--timezone",
+        metavar="ZONE",
+        help="zone of CSV/Parquet time stamps written without one: an IANA name (Europe/Oslo), "
+        "UTC, or an offset (+01:00); time stamps with an offset keep it",
+    )
+    order = q.add_mutually_exclusive_group()
+    order.add_argument(
+        "--dayfirst",
+        dest="dayfirst",
+        action="store_const",
+        const=True,
+        default=None,
+        help="CSV/Parquet dates such as 03/07/2009 are day first (3 July)",
+    )
+    order.add_argument(
+        "--monthfirst",
+        dest="dayfirst",
+        action="store_const",
+        const=False,
+        help="CSV/Parquet dates such as 03/07/2009 are month first (7 March)",
+    )
+    q.add_argument(
+        "--time-column",
+        metavar="NAME",
+        help="the CSV/Parquet column holding the time stamps, when its name does not say",
+    )
+    q.add_argument(
+        "--columns",
+        metavar="COLUMN=CHANNEL,...",
+        help="choose the mapping of CSV/Parquet columns, e.g. 'Averaged WOB kkgf=WOBA' "
+        "(a WITS mnemonic, or another channel name to keep a column under)",
     )
     q.set_defaults(func=cmd_import_telemetry)
     q = what.add_parser("accidents", help="a CSV file: well,type,start,end[,depth,notes]")
@@ -86,12 +120,26 @@ def _select_channels(
 
 def cmd_import_telemetry(args: argparse.Namespace) -> int:
     from pipelines.formats.files import FileFormatError
-    from pipelines.formats.imports import parse_units, read_any
+    from pipelines.formats.imports import mapping_lines, parse_columns, parse_units, read_any
     from pipelines.telemetry import BatchError, validate_well_id
     from service.imports import ImportConflict, import_telemetry
 
     try:
-        batch, info = read_any(Path(args.path), units=parse_units(args.units))
+        path = Path(args.path)
+        tabular = path.suffix.lower() in (".csv", ".parquet")
+        options = (
+            {
+                "timezone": args.timezone,
+                "dayfirst": args.dayfirst,
+                "time_column": args.time_column,
+                "columns": parse_columns(args.columns),
+            }
+            if tabular
+            else {}
+        )
+        batch, info = read_any(path, units=parse_units(args.units), **options)
+        if tabular and not info.get("well_id"):
+            info["well_id"] = path.stem
         if not (args.well or info.get("well_id")):
             raise BatchError("--well", f"the {info['format']} file names no well: give --well ID")
         well_id = validate_well_id(args.well or info.get("well_id") or "")
@@ -102,6 +150,10 @@ def cmd_import_telemetry(args: argparse.Namespace) -> int:
     except (BatchError, FileFormatError) as exc:
         print(f"drillwatch import telemetry: {exc}", file=sys.stderr)
         return 2
+    if info.get("format") in ("csv", "parquet"):
+        print(f"{args.path}: columns mapped as follows")
+        for line in mapping_lines(info):
+            print(f"  {line}")
     for key in ("collisions", "skipped", "unconverted"):
         if info.get(key):
             log.warning("%s: %s %s", args.path, key, info[key])

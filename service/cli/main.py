@@ -13,6 +13,7 @@ from service.cli import (
     evaluate,
     export,
     features,
+    field,
     imports,
     models,
     serve,
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_simulate(commands)
     train.add_train(commands)
     train.add_calibrate(commands)
+    field.add_field(commands)
     stream.add_stream(commands)
     models.add_models(commands)
     imports.add_import(commands)

@@ -156,6 +156,8 @@ class Alert(Base):
     model_version: Mapped[str | None] = mapped_column(String(64))
     analogues: Mapped[list[Any]] = mapped_column(default=list)
     contributions: Mapped[list[Any]] = mapped_column(default=list)
+    # the physical signs present, in words ("pit +1.8 m³ in 10 min, steadily")
+    evidence: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
     audit: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -196,6 +196,10 @@ async function showAlert(alertId) {
     el("div", { class: "prob" }, el("span", { class: "prob-label" }, human(type)),
       el("span", { class: "prob-bar" }, el("span", { style: `width:${(p * 100).toFixed(1)}%`, class: type === a.type ? "hot" : "" })),
       el("span", { class: "prob-value" }, p.toFixed(3)))));
+  const evidence = document.getElementById("alert-evidence");
+  const signs = a.evidence || [];
+  evidence.replaceChildren(...(signs.length ? signs.map((s) => el("li", {}, s))
+    : [el("li", { class: "muted" }, "no physical sign measured (the model decided from its window features)")]));
   const feats = document.querySelector("#alert-features tbody");
   feats.replaceChildren(...(a.contributions || []).map((c) => el("tr", { "data-feature": c.feature },
     el("td", { title: c.feature }, describeFeature(c.feature)), el("td", {}, c.value === null ? "—" : Number(c.value).toPrecision(4)), el("td", {}, c.contribution.toFixed(3)))));

@@ -5,7 +5,6 @@ import pytest
 from models.features import (
     BASELINE_TAU_S,
     CALCULATORS,
-    EDGE_SECONDS,
     MAX_STEP_S,
     RETURNS_TRUST_S,
     SCALES,
@@ -17,6 +16,7 @@ from models.features import (
     features_at,
     prepare,
 )
+from models.window_stats import EDGE_SECONDS
 
 NS = 1_000_000_000
 

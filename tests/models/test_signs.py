@@ -91,3 +91,14 @@ def test_rows_at_any_decision_depend_only_on_the_span_before_it() -> None:
     cut = {k: v[lo:] for k, v in channels.items()}
     part = sign_rows(times[lo:], cut, np.array([end - lo]))
     np.testing.assert_array_equal(whole, part)
+
+
+def test_zero_and_negative_readings_give_missing_signs_not_errors() -> None:
+    times, channels = _stream(6)
+    channels["GASA"] = channels["GASA"] * 0 - 0.05  # a gas sensor reading below zero
+    channels["SPPA"] = np.zeros_like(channels["SPPA"])  # pumps off all the time
+    channels["TQA"] = np.zeros_like(channels["TQA"])
+    row = sign_rows(times, channels, np.array([len(times) - 1]))[0]
+    assert math.isnan(row[SIGNS.index("gas_ratio")])
+    assert math.isnan(row[SIGNS.index("spp_rel")])  # no pumping level to compare against
+    assert row[SIGNS.index("tq_rel")] == 0.0

@@ -64,6 +64,7 @@ def insert_alert(
     model_version: str | None,
     analogues: Sequence[Any] = (),
     contributions: Sequence[Any] = (),
+    evidence: Sequence[str] = (),
 ) -> Row:
     """Store a new ``open`` alert raised at data time ``time``; returns it with its id.
 
@@ -92,6 +93,7 @@ def insert_alert(
             model_version=model_version,
             analogues=list(analogues),
             contributions=list(contributions),
+            evidence=[str(e) for e in evidence],
             audit=[],
             created_at=now,
             updated_at=now,

@@ -264,13 +264,36 @@ def test_declared_units_override_a_witsml_unit_and_unknown_curves_are_refused(
     assert "units.GAS: 'GAS' is not a curve of the log" in capsys.readouterr().err
 
 
-def test_a_file_that_names_no_well_needs_the_well_option(
+def test_a_csv_file_is_stored_under_its_file_name_unless_a_well_is_given(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "t.csv"
+    path = tmp_path / "RIG-7.csv"
+    path.write_text("time,HKLA\n2026-01-01T00:00:00Z,1\n")
+    assert main(["import", "telemetry", str(path)]) == 0
+    assert "well RIG-7: 1 samples read" in capsys.readouterr().out
+    assert main(["import", "telemetry", str(path), "--well", "OTHER"]) == 0
+    assert "well OTHER: 1 samples read" in capsys.readouterr().out
+
+
+def test_a_file_name_that_is_no_well_id_needs_the_well_option(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "my export.csv"
     path.write_text("time,HKLA\n2026-01-01T00:00:00Z,1\n")
     assert main(["import", "telemetry", str(path)]) == 2
-    assert "--well: the csv file names no well: give --well ID" in capsys.readouterr().err
+    assert "well" in capsys.readouterr().err
+
+
+def test_a_real_export_imports_with_one_command_and_prints_its_mapping(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = Path(__file__).resolve().parents[2] / "data" / "real"
+    assert main(["import", "telemetry", str(data / "TSPP1.csv"), "--timezone", "UTC"]) == 0
+    out = capsys.readouterr().out
+    assert "Average Hookload kkgf -> HKLA (kkgf -> kN)" in out
+    assert "well TSPP1:" in out
+    assert main(["import", "telemetry", str(data / "TSPP2.csv")]) == 2
+    assert "--timezone" in capsys.readouterr().err
 
 
 def test_import_and_export_help_name_formats_units_and_options(

@@ -54,8 +54,8 @@ def test_every_command_group_is_listed_in_order_and_shows_its_help(
         if line.startswith("    ") and not line.startswith("     ")
     ]
     assert listed == [
-        "serve", "simulate", "train", "calibrate", "stream", "models", "import", "backtest",
-        "export", "wits0", "features", "evaluate", "db",
+        "serve", "simulate", "train", "calibrate", "field", "stream", "models", "import",
+        "backtest", "export", "wits0", "features", "evaluate", "db",
     ]  # fmt: skip
     for command in COMMANDS:
         with pytest.raises(SystemExit) as exit_:

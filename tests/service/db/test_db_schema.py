@@ -23,7 +23,7 @@ from service.db.tables import metadata, wells
 def test_migrated_schema_matches_the_table_metadata(db_engine: Engine) -> None:
     with db_engine.connect() as conn:
         assert schema_diff(conn) == []
-    assert current_revision(db_engine) == "0002"
+    assert current_revision(db_engine) == "0003"
     assert set(inspect(db_engine).get_table_names()) == {*metadata.tables, "alembic_version"}
 
 
@@ -38,7 +38,7 @@ def test_schema_comparison_notices_a_missing_index(db_engine: Engine) -> None:
 def test_migrating_again_changes_nothing(db_engine: Engine) -> None:
     migrate(db_engine)
     migrate(db_engine)
-    assert current_revision(db_engine) == "0002"
+    assert current_revision(db_engine) == "0003"
 
 
 def test_migrations_run_from_a_url_and_downgrade_cleanly(tmp_path: Path) -> None:
@@ -47,7 +47,7 @@ def test_migrations_run_from_a_url_and_downgrade_cleanly(tmp_path: Path) -> None
     command.upgrade(config, "head")
     engine = make_engine(url)
     try:
-        assert current_revision(engine) == "0002"
+        assert current_revision(engine) == "0003"
         command.downgrade(config, "base")
         assert inspect(engine).get_table_names() == ["alembic_version"]
         command.upgrade(config, "head")
