@@ -45,7 +45,7 @@ from models.metadata import (
 )
 from models.pairwise import PAIR_FILE, PairwiseDetector
 from models.signs import NAMES as SIGN_NAMES
-from models.trees import TreeEnsemble
+from models.trees import TreeEnsemble, predict_rows
 
 __all__ = [
     "BUNDLED_DIR",
@@ -63,9 +63,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
-# Up to this many rows are predicted by models.trees (all trees at once in numpy, ~5x faster
-# than XGBoost for one row); larger batches (training, backtests) by XGBoost itself.
-NUMPY_TREES_MAX_ROWS = 64
 
 
 def head_file(accident_type: str) -> str:
@@ -84,14 +81,6 @@ def combine_heads(
         j = classes.index(accident_type)
         out[:, j] = np.maximum(out[:, j], score)
     return out
-
-
-def _predict(booster: xgb.Booster, trees: TreeEnsemble | None, rows: np.ndarray) -> np.ndarray:
-    """A booster's predictions: a few live rows by ``trees`` (numpy), larger batches by
-    XGBoost itself."""
-    if rows.shape[0] <= NUMPY_TREES_MAX_ROWS and trees is not None:
-        return np.asarray(trees.predict(rows), dtype=np.float64)
-    return np.asarray(booster.inplace_predict(rows, missing=np.nan), dtype=np.float64)
 
 
 def sha256_of(path: Path) -> str:
@@ -191,10 +180,7 @@ class ModelArtifact:
         return float(self.meta.get("stride_seconds", 10.0))
 
     def _run(self, key: str, booster: xgb.Booster, rows: np.ndarray) -> np.ndarray:
-        trees = self._trees.get(key)
-        if trees is None and rows.shape[0] <= NUMPY_TREES_MAX_ROWS:  # the live path's few rows
-            trees = self._trees[key] = TreeEnsemble.from_booster(booster)
-        return _predict(booster, trees, rows)
+        return predict_rows(booster, rows, self._trees, key)
 
     def predict_proba(self, rows: np.ndarray) -> np.ndarray:
         """Class probabilities (rows x classes); NaN features are treated as missing."""

@@ -16,15 +16,16 @@ lost circulation stays quiet. Types the field detector does not know are the cla
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import xgboost as xgb
 
 from models.signs import NAMES, describe
+from models.trees import TreeEnsemble, predict_rows
 
 FIELD_FILE = "field_{type}.ubj"
-AGREE = 0.9  # the classifier's vote for a field type counts when the signs reach this share
+AGREE = 0.5  # the classifier's vote for a field type counts when the signs reach this share
 
 # The signs each type may look at: what its physics moves. A booster that may not see torque
 # cannot call a kick from a connection's torque, nor a stuck pipe from the pumps stopping.
@@ -90,15 +91,21 @@ TYPE_SIGNS: dict[str, tuple[str, ...]] = {
 }
 
 
+_COLUMNS = {
+    t: np.array([NAMES.index(f"sign__{s}") for s in signs]) for t, signs in TYPE_SIGNS.items()
+}
+
+
 def columns_of(accident_type: str) -> np.ndarray:
     """Indices into ``models.signs.NAMES`` of the signs a type's booster reads."""
-    return np.array([NAMES.index(f"sign__{s}") for s in TYPE_SIGNS[accident_type]])
+    return _COLUMNS[accident_type]
 
 
 @dataclass
 class FieldDetector:
     boosters: dict[str, xgb.Booster]  # one binary booster per accident type it knows
     thresholds: dict[str, float]  # per accident type, on its own probability
+    _trees: dict[str, TreeEnsemble] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def types(self) -> list[str]:
@@ -111,7 +118,7 @@ class FieldDetector:
         if signs.shape[0] == 0:
             return {t: np.empty(0) for t in self.boosters}
         return {
-            t: np.asarray(b.inplace_predict(signs[:, columns_of(t)])).reshape(-1)
+            t: predict_rows(b, signs[:, columns_of(t)], self._trees, t).reshape(-1)
             for t, b in self.boosters.items()
         }
 
@@ -122,13 +129,13 @@ class FieldDetector:
         knows decided by the signs: its score mapped onto the classifier's threshold, the
         classifier's own score kept only where the signs agree."""
         out = probs.copy()
-        for name, field in self.predict(signs).items():
+        for name, score in self.predict(signs).items():
             if name not in classes:
                 continue
             k = classes.index(name)
             own = self.thresholds.get(name, 1.0)
-            mapped = onto(field, own, thresholds.get(name, 0.5))
-            agree = field >= AGREE * own
+            mapped = onto(score, own, thresholds.get(name, 0.5))
+            agree = score >= AGREE * own
             out[:, k] = np.maximum(mapped, np.where(agree, probs[:, k], 0.0))
         return out
 

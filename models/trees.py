@@ -211,6 +211,24 @@ class TreeEnsemble:
         return margin.astype(np.float32)
 
 
+# Up to this many rows are predicted by the packed trees (all trees at once in numpy, ~5x
+# faster than XGBoost for one row); larger batches (training, backtests) by XGBoost itself.
+NUMPY_TREES_MAX_ROWS = 64
+
+
+def predict_rows(
+    booster: xgb.Booster, rows: np.ndarray, cache: dict[str, TreeEnsemble], key: str
+) -> np.ndarray:
+    """A booster's predictions: the live path's few rows by its trees packed once (kept in
+    ``cache`` under ``key``), larger batches by XGBoost itself."""
+    if rows.shape[0] <= NUMPY_TREES_MAX_ROWS:
+        trees = cache.get(key)
+        if trees is None:
+            trees = cache[key] = TreeEnsemble.from_booster(booster)
+        return np.asarray(trees.predict(rows), dtype=np.float64)
+    return np.asarray(booster.inplace_predict(rows, missing=np.nan), dtype=np.float64)
+
+
 @numba.njit(cache=True, nogil=True)
 def _walk(
     xs: np.ndarray,

@@ -307,3 +307,32 @@ def test_import_and_export_help_name_formats_units_and_options(
         assert f"usage: drillwatch {' '.join(command)}" in out
     # (the last one printed is export's)
     assert "--format {csv,parquet,las}" in out
+
+
+def test_imports_store_the_same_bytes_as_before_the_layers_moved(home: Path) -> None:
+    """Pinned: the chunks stored for two merged Volve logs and a real CSV export, hashed
+    with the code as it was before pipelines/ was split by role."""
+    import hashlib
+    import json
+    import sqlite3
+
+    data = Path(__file__).resolve().parents[2] / "data"
+    assert main(["import", "telemetry", str(data / "volve" / "F-9_GwdTime.xml")]) == 0
+    assert (
+        main(["import", "telemetry", str(data / "volve" / "F-9_Pits.xml"), "--channels", "TVA"])
+        == 0
+    )
+    assert (
+        main(["import", "telemetry", str(data / "real" / "KICK-17.csv"), "--well", "KICK-17"]) == 0
+    )
+    digest = hashlib.sha256()
+    with sqlite3.connect(home / "drillwatch.db") as con:
+        rows = con.execute(
+            "select well_id, t_start_ns, t_end_ns, n_samples, channels, payload "
+            "from telemetry_chunks order by well_id, t_start_ns"
+        )
+        for well, start, end, n, channels, payload in rows:
+            names = json.dumps(json.loads(channels), sort_keys=True)
+            digest.update(f"{well}|{start}|{end}|{n}|{names}|".encode())
+            digest.update(payload)
+    assert digest.hexdigest() == "26f2f4f0d1870bd9e0f9aa6cff43035022f179de9d9f13e62c303f85eea9fe1e"
