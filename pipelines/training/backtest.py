@@ -374,11 +374,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="drillwatch evaluate",
         description="Replay held-out simulated wells (new seeds; plain and profile-shifted) "
-        "through the live path and print per-type per-event metrics.",
+        "through the live path and print per-type per-event metrics. For labelled real "
+        "wells instead: drillwatch evaluate --data DIR (well files + accidents.csv) or "
+        "--wells W1,W2 (imported wells), with --model, --json and --out.",
     )
     parser.add_argument("--model", type=Path, help="model directory (default: the rules)")
     parser.add_argument("--seeds", default="2", help="held-out seeds: 2 or 2,3 or 2-5 (default 2)")
-    parser.add_argument("--wells", type=int, default=8)
+    parser.add_argument(
+        "--wells",
+        type=int,
+        default=8,
+        help="simulated wells per set (default 8); well ids (W1,W2) evaluate imported real "
+        "wells instead",
+    )
     parser.add_argument("--hours", type=float, default=24.0)
     parser.add_argument("--no-shifted", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the metrics here")

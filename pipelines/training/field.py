@@ -421,7 +421,6 @@ def spend_budget(table: dict[str, Any], allowed: float, types: Iterable[str]) ->
     out-of-fold false alarms of all types stay within ``allowed``. ``table``: per type and
     threshold, ``false_alarms``, ``real_detected``/``real_accidents`` and
     ``injected_detected``/``injected`` (``choose_thresholds``)."""
-    types = list(types)
     at = {t: len(GRID) - 1 for t in types}
 
     def value(t: str, i: int) -> tuple[float, int]:
@@ -429,6 +428,10 @@ def spend_budget(table: dict[str, Any], allowed: float, types: Iterable[str]) ->
         caught = row["real_detected"] + row["injected_detected"]
         events = max(row["real_accidents"] + row["injected"], 1)
         return caught / events, row["false_alarms"]
+
+    # a type that catches nothing out of fold at any threshold has no evidence to be lowered
+    # on (its held-out wells could not show it, or no fold could learn it): it stays quietest
+    types = [t for t in types if any(value(t, i)[0] > 0 for i in range(len(GRID)))]
 
     while True:
         spent = sum(value(t, at[t])[1] for t in types)
@@ -446,7 +449,7 @@ def spend_budget(table: dict[str, Any], allowed: float, types: Iterable[str]) ->
         if best is None:
             break
         at[best] -= 1
-    return {t: GRID[at[t]] for t in types}
+    return {t: GRID[i] for t, i in at.items()}
 
 
 def train_field(

@@ -79,7 +79,7 @@ def test_the_bundled_model_ships_analogues_and_held_out_metrics() -> None:
 
 
 def test_a_few_rows_are_predicted_by_the_numpy_trees_exactly_as_by_xgboost(small_model) -> None:
-    from models.artifact import NUMPY_TREES_MAX_ROWS
+    from models.trees import NUMPY_TREES_MAX_ROWS
 
     rng = np.random.default_rng(3)
     analogues = small_model.analogues

@@ -119,3 +119,27 @@ def test_an_attached_model_keeps_the_classifier_files_byte_for_byte(trained, sma
         assert (Path(model.path) / name).read_bytes() == (
             Path(small_model.path) / name
         ).read_bytes()
+
+
+def _row(fa: int, caught: int, events: int = 10) -> dict:
+    return {
+        "false_alarms": fa,
+        "real_detected": 0,
+        "real_accidents": 0,
+        "injected_detected": caught,
+        "injected": events,
+    }
+
+
+def test_the_budget_buys_accidents_caught_and_a_type_with_no_evidence_stays_quietest() -> None:
+    from pipelines.training.field import spend_budget
+
+    # kick: every step down catches more, the last two cost a false alarm each
+    kick = {str(g): _row(fa=max(0, 3 - i), caught=len(GRID) - i) for i, g in enumerate(GRID)}
+    # loss: nothing caught anywhere (no held-out well could show it), never a false alarm
+    loss = {str(g): _row(fa=0, caught=0) for g in GRID}
+    table = {"kick": kick, "lost_circulation": loss}
+    chosen = spend_budget(table, allowed=1.0, types=["kick", "lost_circulation"])
+    assert chosen["lost_circulation"] == GRID[-1]
+    assert chosen["kick"] == GRID[2]  # the lowest threshold costing at most one false alarm
+    assert spend_budget(table, allowed=0.0, types=["kick"])["kick"] == GRID[3]
