@@ -14,6 +14,7 @@ from service.cli.common import open_db, positive_float, positive_int
 from service.settings import get_settings
 
 if TYPE_CHECKING:
+    from pipelines.telemetry import Accident, TelemetryBatch
     from service.cli.common import Commands
 
 
@@ -33,8 +34,16 @@ def head_types(text: str) -> tuple[str, ...]:
 
 def add_train(commands: Commands) -> None:
     p = commands.add_parser("train", help="train a model on well files (simulator output)")
-    p.add_argument("--data", required=True, help="directory of <well>.csv|.parquet + accidents.csv")
-    p.add_argument("--wells", help="comma-separated well ids to use (default: all)")
+    p.add_argument(
+        "--data",
+        help="directory of <well>.csv|.parquet + accidents.csv (simulator output or your own "
+        "files); without it, --wells names imported wells",
+    )
+    p.add_argument(
+        "--wells",
+        help="comma-separated well ids: with --data the files to use (default: all); without "
+        "--data, imported wells with their recorded accidents (confirmed alerts included)",
+    )
     p.add_argument(
         "--out",
         help="write the model here only (e.g. models/bundled); default: register it in "
@@ -84,9 +93,19 @@ def add_train(commands: Commands) -> None:
 def cmd_train(args: argparse.Namespace) -> int:
     from pipelines.formats.files import read_dataset
     from pipelines.simulate import with_precursors
-    from pipelines.training.train import TrainConfig, train_model
-    from service.registry import register
 
+    if args.data is None:
+        from service.cli.common import UsageError, labelled_wells
+
+        if not args.wells:
+            print("drillwatch train: give --data DIR or imported --wells W1,W2", file=sys.stderr)
+            return 2
+        try:
+            wells, accidents, _ = labelled_wells(args.wells, None)
+        except UsageError as exc:
+            print(f"drillwatch train: {exc}", file=sys.stderr)
+            return 2
+        return _train(args, wells, accidents, source=f"imported wells {args.wells}")
     data = Path(args.data)
     if not data.is_dir():
         print(f"drillwatch train: --data {data} is not a directory of well files", file=sys.stderr)
@@ -103,6 +122,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not wells:
         print(f"drillwatch train: no well files in {data}", file=sys.stderr)
         return 2
+    return _train(args, wells, accidents, source=str(data))
+
+
+def _train(
+    args: argparse.Namespace,
+    wells: dict[str, TelemetryBatch],
+    accidents: list[Accident],
+    *,
+    source: str,
+) -> int:
+    from pipelines.training.train import TrainConfig, train_model
+    from service.registry import register
+
     settings = get_settings()
     version = args.version or datetime.now(UTC).strftime("clf-%Y%m%dT%H%M%SZ")
     out = Path(args.out) if args.out else settings.registry_dir / version
@@ -120,7 +152,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         out,
         cfg=cfg,
         version=version,
-        data_summary={"source": str(data), "wells": sorted(wells), "accidents": len(accidents)},
+        data_summary={"source": source, "wells": sorted(wells), "accidents": len(accidents)},
         detector=args.detector,
     )
     if not args.out:

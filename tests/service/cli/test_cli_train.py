@@ -112,3 +112,46 @@ def test_calibrate_refuses_held_out_seeds_bad_seeds_and_an_existing_directory(
     code = main(["calibrate", "--model", str(small_model.path), "--version", "x", *extra])
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+def test_train_learns_from_imported_wells_and_their_recorded_accidents(
+    home: Path, tmp_path: Path, sim_wells, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from models.artifact import load_model
+    from pipelines.simulate import write_fleet
+
+    sim_dir = tmp_path / "fleet"
+    write_fleet(sim_wells, sim_dir)
+
+    files = sorted(p for p in sim_dir.glob("*.csv") if p.name != "accidents.csv")
+    for path in files:
+        assert main(["import", "telemetry", str(path)]) == 0
+    assert main(["import", "accidents", str(sim_dir / "accidents.csv")]) == 0
+    capsys.readouterr()
+    wells = ",".join(p.stem for p in files)
+    code = main(
+        [
+            "train",
+            "--wells",
+            wells,
+            "--version",
+            "from-db",
+            "--trees",
+            "5",
+            "--folds",
+            "2",
+            "--heads",
+            "none",
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    printed = json.loads(capsys.readouterr().out)
+    model = load_model(Path(printed["path"]))
+    assert model.version == "from-db"
+    assert model.meta["training"]["source"] == f"imported wells {wells}"
+    assert main(["train", "--wells", "NOPE", "--version", "x"]) == 2
+    assert "no stored well NOPE" in capsys.readouterr().err
+    assert main(["train", "--version", "x"]) == 2
+    assert "give --data DIR or imported --wells" in capsys.readouterr().err
