@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import xgboost as xgb
 
-from models.signs import NAMES, describe
+from models.signs import NAMES
 from models.trees import TreeEnsemble, predict_rows
 
 FIELD_FILE = "field_{type}.ubj"
@@ -138,10 +138,6 @@ class FieldDetector:
             agree = score >= AGREE * own
             out[:, k] = np.maximum(mapped, np.where(agree, probs[:, k], 0.0))
         return out
-
-    @staticmethod
-    def evidence(signs_row: np.ndarray) -> list[str]:
-        return describe(signs_row)
 
 
 def onto(p: np.ndarray, own: float, target: float) -> np.ndarray:

@@ -134,21 +134,39 @@ def injected_pieces(
     """``per_type`` signatures of each type the well can show, each laid over a piece of
     its quiet spans (from ``SPAN_S`` before a random onset to 2 h after it)."""
     laid: list[Injected] = []
-    span_ns = int(SPAN_S * NS)
-    long_enough = [(a, b) for a, b in spans if b - a > 3 * span_ns + 3600 * NS]
+    long_enough = _long_enough(spans)
     if not long_enough:
         return laid
     for accident_type in types:
         if not can_inject(accident_type, batch.channels):
             continue
         for k in range(per_type):
-            a, b = long_enough[int(rng.integers(len(long_enough)))]
-            onset = int(rng.integers(a + span_ns, b - 3600 * NS))
-            lo = int(np.searchsorted(batch.times_ns, onset - span_ns - 60 * NS))
-            hi = int(np.searchsorted(batch.times_ns, onset + 2 * 3600 * NS))
+            onset, piece = _random_piece(batch, long_enough, rng, after_s=2 * 3600.0)
             name = f"{well_id}+{accident_type}{k}"
-            laid.append(INJECTORS[accident_type](batch.select(slice(lo, hi)), onset, name, rng))
+            laid.append(INJECTORS[accident_type](piece, onset, name, rng))
     return laid
+
+
+def _long_enough(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The quiet spans with room for a piece's look-back, its onset and an hour after it."""
+    return [(a, b) for a, b in spans if b - a > 3 * int(SPAN_S * NS) + 3600 * NS]
+
+
+def _random_piece(
+    batch: TelemetryBatch,
+    spans: list[tuple[int, int]],
+    rng: np.random.Generator,
+    *,
+    after_s: float,
+) -> tuple[int, TelemetryBatch]:
+    """A random onset in one of ``spans`` and the piece of the well around it: from the
+    signs' span (and a minute) before it to ``after_s`` after it."""
+    span_ns = int(SPAN_S * NS)
+    a, b = spans[int(rng.integers(len(spans)))]
+    onset = int(rng.integers(a + span_ns, b - 3600 * NS))
+    lo = int(np.searchsorted(batch.times_ns, onset - span_ns - 60 * NS))
+    hi = int(np.searchsorted(batch.times_ns, onset + int(after_s * NS)))
+    return onset, batch.select(slice(lo, hi))
 
 
 def injected_rows(
@@ -257,16 +275,12 @@ def _transfer_rows(
     rng: np.random.Generator,
 ) -> Rows:
     rows = Rows()
-    span_ns = int(SPAN_S * NS)
-    spans = [(a, b) for a, b in spans if b - a > 3 * span_ns + 3600 * NS]
+    spans = _long_enough(spans)
     if "TVA" not in batch.channels or not spans:
         return rows
     for _ in range(cfg.transfers):
-        a, b = spans[int(rng.integers(len(spans)))]
-        onset = int(rng.integers(a + span_ns, b - 3600 * NS))
-        lo = int(np.searchsorted(batch.times_ns, onset - span_ns - 60 * NS))
-        hi = int(np.searchsorted(batch.times_ns, onset + 3600 * NS))
-        piece = pit_transfer(batch.select(slice(lo, hi)), onset, well_id, rng)
+        onset, piece = _random_piece(batch, spans, rng, after_s=3600.0)
+        piece = pit_transfer(piece, onset, well_id, rng)
         x, y, t = well_rows(
             piece, [], stride_s=cfg.stride_s, from_ns=onset, to_ns=onset + 1800 * NS
         )
